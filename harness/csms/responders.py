@@ -1,0 +1,84 @@
+"""How a conformant CSMS answers station-initiated requests (OCPP 2.0.1).
+
+Each responder takes the session and the station's message and returns the response payload.
+Tests override single actions with ``station.respond(action, fn)`` for the current test only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.csms.session import Message, Responder, StationSession
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class CsmsPolicy:
+    """What the conformant CSMS says: heartbeat interval, and the id-token table."""
+
+    heartbeat_interval: int = 300
+    id_tokens: dict[str, str] = field(
+        default_factory=lambda: {"VALIDTOKEN01": "Accepted", "VALIDTOKEN02": "Accepted"}
+    )
+
+    def token_status(self, id_token: dict[str, Any] | None) -> str:
+        if not id_token:
+            return "Invalid"
+        return self.id_tokens.get(id_token.get("idToken", ""), "Invalid")
+
+    def responders(self) -> dict[str, Responder]:
+        empty: Callable[[StationSession, Message], dict[str, Any]] = lambda s, m: {}  # noqa: E731
+
+        def boot(session: StationSession, m: Message) -> dict[str, Any]:
+            return {"currentTime": now_iso(), "interval": self.heartbeat_interval,
+                    "status": "Accepted"}
+
+        def heartbeat(session: StationSession, m: Message) -> dict[str, Any]:
+            return {"currentTime": now_iso()}
+
+        def authorize(session: StationSession, m: Message) -> dict[str, Any]:
+            return {"idTokenInfo": {"status": self.token_status(m.get("idToken"))}}
+
+        def transaction_event(session: StationSession, m: Message) -> dict[str, Any]:
+            if m.get("idToken"):
+                return {"idTokenInfo": {"status": self.token_status(m.get("idToken"))}}
+            return {}
+
+        def data_transfer(session: StationSession, m: Message) -> dict[str, Any]:
+            return {"status": "UnknownVendorId"}
+
+        def accepted(session: StationSession, m: Message) -> dict[str, Any]:
+            return {"status": "Accepted"}
+
+        return {
+            "BootNotification": boot,
+            "Heartbeat": heartbeat,
+            "Authorize": authorize,
+            "TransactionEvent": transaction_event,
+            "StatusNotification": empty,
+            "MeterValues": empty,
+            "NotifyReport": empty,
+            "NotifyEvent": empty,
+            "NotifyMonitoringReport": empty,
+            "SecurityEventNotification": empty,
+            "LogStatusNotification": empty,
+            "FirmwareStatusNotification": empty,
+            "NotifyCustomerInformation": empty,
+            "NotifyDisplayMessages": empty,
+            "NotifyChargingLimit": empty,
+            "ClearedChargingLimit": empty,
+            "ReportChargingProfiles": empty,
+            "ReservationStatusUpdate": empty,
+            "PublishFirmwareStatusNotification": empty,
+            "NotifyEVChargingNeeds": accepted,
+            "NotifyEVChargingSchedule": accepted,
+            "SignCertificate": accepted,
+            "DataTransfer": data_transfer,
+        }
