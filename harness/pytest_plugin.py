@@ -1,1 +1,311 @@
-"""pytest plugin (being written)."""
+"""pytest plugin: bench options, OCTT markers, the csms / station / operator fixtures, evidence.
+
+Loaded through the ``pytest11`` entry point, so any pytest run in an environment with the
+harness installed can use ``--bench``. Everything runs on one session-scoped event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from harness import catalog
+from harness.bench import Bench, BenchError, csms_config, default_bench_path, load_bench
+from harness.csms.server import CsmsServer
+from harness.csms.session import StationSession
+from harness.emulator.config import StationConfig
+from harness.emulator.quirks import QUIRKS
+from harness.emulator.station import EmulatedStation
+from harness.evidence import steps
+from harness.operator import ActionUnavailable, ConfiguredOperator, EmulatedOperator, Operator
+from harness.preconditions import Baseline, ensure_core_preconditions
+
+log = logging.getLogger("harness")
+
+BENCH_KEY = pytest.StashKey[Bench]()
+MARK_KEY = pytest.StashKey[int]()
+CSMS_KEY = pytest.StashKey[CsmsServer]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("charger-harness", "charger test harness")
+    group.addoption("--bench", default=None, metavar="FILE",
+                    help="bench file (YAML); default: the built-in emulated bench")
+    group.addoption("--station-quirk", action="append", default=[], metavar="NAME",
+                    help="switch on a non-conformance of the emulated station (self-tests); "
+                         f"known: {', '.join(sorted(QUIRKS))}")
+    group.addoption("--profile", action="append", default=[], metavar="NAME",
+                    help="run only cases of this certification profile (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in (
+        "octt(test_case_id): the OCA test case this test implements, e.g. TC_B_01_CS",
+        "requires(*features): skip unless the station's feature sheet claims every feature",
+        "profile(*names): certification profile(s) the test belongs to",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+def _bench(config: pytest.Config) -> Bench:
+    if BENCH_KEY not in config.stash:
+        path = config.getoption("--bench") or os.environ.get("HARNESS_BENCH") or default_bench_path()
+        try:
+            bench = load_bench(path)
+        except BenchError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[BENCH_KEY] = bench
+    return config.stash[BENCH_KEY]
+
+
+def _profiles_of(item: pytest.Item) -> set[str]:
+    names: set[str] = set()
+    for mark in item.iter_markers("profile"):
+        names.update(mark.args)
+    octt = item.get_closest_marker("octt")
+    if octt and octt.args and octt.args[0] in catalog.load():
+        names.update(catalog.load()[octt.args[0]].applicability)
+    return names
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--profile") or [])
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if _profiles_of(item) & wanted or not item.get_closest_marker("octt") else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    _bind_allure_parent(item)  # allure's own setup wrapper has created the result by now
+    octt = item.get_closest_marker("octt")
+    if octt is None:
+        return
+    bench = _bench(item.config)
+    for mark in item.iter_markers("requires"):
+        missing = [f for f in mark.args if not bench.claims(f)]
+        if missing:
+            pytest.skip(f"station {bench.station.id} does not claim {', '.join(missing)} "
+                        f"(feature sheet in {bench.path})")
+    case_id = octt.args[0]
+    case = catalog.load().get(case_id)
+    if case is None:
+        raise pytest.UsageError(f"{item.nodeid}: unknown OCTT id {case_id!r}")
+    claimed = set(bench.station.profiles) | {"Core"}
+    if not set(case.applicability) & claimed:
+        pytest.skip(f"{case_id} belongs to {', '.join(case.applicability)}, which "
+                    f"{bench.station.id} does not claim")
+    _label(item, case_id, bench)
+
+
+def _label(item: pytest.Item, case_id: str, bench: Bench) -> None:
+    """Allure labels: OCTT id, block as feature, profile as epic; station as a parameter."""
+    import allure
+
+    try:
+        from harness.evidence.labels import allure_labels
+    except ImportError:  # TODO(session): remove once evidence.labels lands
+        return
+
+    info = allure_labels(case_id)
+    for name, value in info.labels:
+        allure.dynamic.label(name, value)
+    allure.dynamic.title(info.title)
+    allure.dynamic.parameter("station", bench.station.id, excluded=False)
+    for requirement in info.requirements:
+        allure.dynamic.label("requirement", requirement)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Bind the Allure test result as the parent of our async-aware steps for this test."""
+    token = steps.bind_test(None)
+    try:
+        return (yield)
+    finally:
+        steps.unbind(token)
+
+
+def _bind_allure_parent(item: pytest.Item) -> None:
+    uuid = _allure_test_uuid(item)
+    if uuid is not None:
+        steps.bind_test(uuid)
+
+
+def _allure_test_uuid(item: pytest.Item) -> str | None:
+    from allure_commons import plugin_manager
+
+    for plugin in plugin_manager.get_plugins():
+        cache = getattr(plugin, "_cache", None)
+        if cache is not None and hasattr(plugin, "allure_logger"):
+            return cache.get(item.nodeid)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
+    """Protocol violations the station committed during the test fail it, frame quoted."""
+    result = yield
+    session: StationSession | None = pyfuncitem.funcargs.get("station")  # type: ignore[assignment]
+    if isinstance(session, StationSession) and MARK_KEY in pyfuncitem.stash:
+        findings = session.findings_since(pyfuncitem.stash[MARK_KEY])
+        if findings:
+            lines = "\n".join(f"  {f}" for f in findings)
+            raise AssertionError(
+                f"{session.station_id} violated OCPP-J during this test "
+                f"({len(findings)} finding(s)):\n{lines}")
+    return result
+
+
+# ---- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def bench(request: pytest.FixtureRequest) -> Bench:
+    """The bench under test, from ``--bench`` (default: the built-in emulated bench)."""
+    return _bench(request.config)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def csms(request: pytest.FixtureRequest, bench: Bench) -> AsyncIterator[CsmsServer]:
+    """The harness CSMS, listening for the bench's station for the whole run."""
+    server = CsmsServer(csms_config(bench))
+    await server.start()
+    request.config.stash[CSMS_KEY] = server
+    log.info("harness CSMS listening at %s", server.url())
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def emulated_station(
+    request: pytest.FixtureRequest, bench: Bench, csms: CsmsServer
+) -> AsyncIterator[EmulatedStation | None]:
+    """The built-in emulated station, when the bench says ``mode: emulated``; else None."""
+    if bench.station.mode != "emulated":
+        yield None
+        return
+    config = StationConfig.from_bench(bench, csms_url=csms.url())
+    config.quirks |= set(request.config.getoption("--station-quirk") or [])
+    station = EmulatedStation(config)
+    await station.start()
+    try:
+        yield station
+    finally:
+        await station.stop()
+
+
+class SkippingOperator:
+    """An operator whose unavailable actions skip the test with the reason (no hands, no test)."""
+
+    def __init__(self, inner: Operator) -> None:
+        self.inner = inner
+
+    async def _do(self, action: str, *args: Any, **kwargs: Any) -> None:
+        with steps.step(f"bench action: {action}{args or ''}{kwargs or ''}"):
+            try:
+                await getattr(self.inner, action)(*args, **kwargs)
+            except ActionUnavailable as exc:
+                pytest.skip(f"bench action {action} unavailable: {exc}")
+
+    async def plug_in(self, evse: int = 1, connector: int = 1) -> None:
+        await self._do("plug_in", evse, connector)
+
+    async def unplug(self, evse: int = 1, connector: int = 1) -> None:
+        await self._do("unplug", evse, connector)
+
+    async def present_id_token(self, id_token: str, type: str = "ISO14443",
+                               evse: int | None = None) -> None:
+        await self._do("present_id_token", id_token, type, evse)
+
+    async def power_cycle(self) -> None:
+        await self._do("power_cycle")
+
+
+@pytest.fixture(scope="session")
+def operator(bench: Bench, emulated_station: EmulatedStation | None) -> SkippingOperator:
+    """Plug in, unplug, badge, power-cycle: automatic on the emulated bench, else per bench
+    file; an action nobody can perform skips the test with the reason."""
+    if emulated_station is not None:
+        return SkippingOperator(EmulatedOperator(emulated_station))
+    return SkippingOperator(ConfiguredOperator(bench.actions))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def baseline(bench: Bench, csms: CsmsServer, emulated_station: Any) -> Baseline:
+    """Variable values the station had when the run began, restored after tests change them."""
+    return Baseline(bench)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def station(
+    request: pytest.FixtureRequest,
+    bench: Bench,
+    csms: CsmsServer,
+    emulated_station: EmulatedStation | None,
+    operator: SkippingOperator,
+    baseline: Baseline,
+) -> AsyncIterator[StationSession]:
+    """The session of the station under test, in the Core preconditions (Accepted, idle, no
+    transaction, known variable values). Its journal is attached to the test's report
+    whatever the outcome."""
+    session = csms.session(bench.station.id)
+    session.redact = [p for p in (bench.station.password,) if p]
+    connect_within = max(bench.csms.message_timeout * 3, 10.0)
+    if bench.station.mode == "external":
+        connect_within = max(connect_within, 300.0)
+    mark = session.journal.mark()
+    request.node.stash[MARK_KEY] = mark
+    try:
+        with steps.step("precondition: station connected, Accepted, idle"):
+            await ensure_core_preconditions(session, bench, operator, baseline, connect_within)
+        mark = session.begin_test()
+        request.node.stash[MARK_KEY] = mark
+        yield session
+    finally:
+        with contextlib.suppress(Exception):
+            await baseline.restore(session)
+        _attach_journal(request.node, session, mark)
+
+
+def _attach_journal(node: pytest.Item, session: StationSession, mark: int) -> None:
+    try:
+        from harness.evidence.journal_evidence import attach_journal
+
+        attach_journal(session, mark, session.redact, parent=_allure_test_uuid(node))
+    except Exception as exc:  # evidence must never hide the verdict, but say it is missing
+        log.error("could not attach the journal of %s: %s", session.station_id, exc)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write Allure's environment.properties with the station's identity from its boot."""
+    results = session.config.getoption("allure_report_dir", None)
+    if not results or BENCH_KEY not in session.config.stash:
+        return
+    bench = session.config.stash[BENCH_KEY]
+    try:
+        from harness.evidence.environment import (
+            harness_properties,
+            station_properties,
+            write_environment,
+        )
+    except ImportError:
+        return
+    boot = None
+    server = session.config.stash.get(CSMS_KEY, None)
+    if server is not None and bench.station.id in server.sessions:
+        boot = server.sessions[bench.station.id].state.boot
+    props = {**station_properties(boot, bench.station.id), **harness_properties(),
+             "Bench": str(bench.path or "")}
+    write_environment(Path(results), props)

@@ -226,6 +226,8 @@ class StationSession(RpcPeer):
             entry.unique_id = frame.unique_id
             entry.action = frame.action
             entry.payload = frame.payload
+            if frame.type is MessageType.CALLRESULT and frame.action == "BootNotification":
+                self.state.boot_status = frame.payload.get("status")
 
     def on_violation(self, kind: str, detail: str, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
@@ -265,6 +267,7 @@ class StationSession(RpcPeer):
         p = frame.payload
         if frame.action == "BootNotification":
             self.state.boot = p
+            self.state.boot_status = None  # until the CSMS answers
         elif frame.action == "StatusNotification":
             self.state.connector_status[(p.get("evseId", 0), p.get("connectorId", 0))] = p.get(
                 "connectorStatus", "?"

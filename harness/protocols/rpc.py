@@ -80,6 +80,9 @@ class RpcPeer:
     def on_violation(self, kind: str, detail: str, raw: str | bytes) -> None:
         """The peer broke OCPP-J; ``kind`` is a short tag, ``detail`` says how."""
 
+    def on_replied(self, frame: Frame) -> None:
+        """Our answer to ``frame`` has been sent (or the connection dropped trying)."""
+
     def on_late_reply(self, action: str, frame: Frame) -> None:
         """A reply arrived for a call we stopped waiting for."""
 
@@ -200,6 +203,7 @@ class RpcPeer:
                 await self.send_raw(
                     raw, Frame(MessageType.CALLRESULT, frame.unique_id, frame.action, payload)
                 )
+            self.on_replied(frame)
         except asyncio.CancelledError:
             pass
 

@@ -1,0 +1,55 @@
+"""EVSEs, connectors and transactions of the emulated station: state only, no I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.emulator.power_stage import PowerStage
+
+
+@dataclass
+class Connector:
+    id: int
+    type: str
+    operative: bool = True
+    plugged: bool = False
+    locked: bool = False
+    faulted: bool = False
+
+
+@dataclass
+class Transaction:
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:20])
+    seq_no: int = 0
+    id_token: dict[str, Any] | None = None
+    remote_start_id: int | None = None
+    charging_state: str = "Idle"
+    reached: set[str] = field(default_factory=set)  # stop points that have been true
+    ending: bool = False
+    ended_samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def next_seq(self) -> int:
+        seq = self.seq_no
+        self.seq_no += 1
+        return seq
+
+
+@dataclass
+class Evse:
+    id: int
+    connectors: dict[int, Connector]
+    power: PowerStage
+    operative: bool = True
+    id_token: dict[str, Any] | None = None  # authorization held for this EVSE
+    remote_start_id: int | None = None
+    tx: Transaction | None = None
+    connection_timer: asyncio.TimerHandle | None = None
+    pending_operative: bool | None = None  # ChangeAvailability scheduled until the tx ends
+    last_tx_id: str | None = None
+
+    @property
+    def plugged(self) -> Connector | None:
+        return next((c for c in self.connectors.values() if c.plugged), None)

@@ -1,0 +1,451 @@
+"""How the emulated station answers CSMS-initiated requests (OCPP 2.0.1).
+
+Each handler returns the response payload, or ``(payload, follow_up)`` where ``follow_up``
+is a coroutine function run after the response has gone out: a real station answers a
+GetBaseReport before it sends the NotifyReports, and a Reset before it reboots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import urllib.error
+import urllib.request
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from harness.emulator.device_model import Variable
+
+if TYPE_CHECKING:
+    from harness.emulator.station import EmulatedStation
+
+FollowUp = Callable[[], Awaitable[None]]
+Result = dict[str, Any] | tuple[dict[str, Any], FollowUp]
+Handler = Callable[["EmulatedStation", dict[str, Any]], Awaitable[Result]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(action: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[action] = fn
+        return fn
+
+    return register
+
+
+def _now() -> str:
+    from harness.emulator.station import iso
+
+    return iso()
+
+
+# ---- B: provisioning -------------------------------------------------------------------------
+@handles("GetVariables")
+async def get_variables(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    results = []
+    for item in p["getVariableData"]:
+        attr = item.get("attributeType", "Actual")
+        status, var = st.dm.find(item["component"], item["variable"])
+        result: dict[str, Any] = {"attributeStatus": status, "component": item["component"],
+                                  "variable": item["variable"]}
+        if "attributeType" in item:
+            result["attributeType"] = attr
+        if var is None and status == "UnknownComponent" and "unknown_component_accepted" in st.quirks:
+            result.update(attributeStatus="Accepted", attributeValue="")
+        elif var is not None:
+            if attr not in var.attributes:
+                result["attributeStatus"] = "NotSupportedAttributeType"
+            elif var.mutability == "WriteOnly":
+                result["attributeStatus"] = "Rejected"
+            else:
+                value = _now() if (var.component, var.name) == ("ClockCtrlr", "DateTime") else var.value
+                result["attributeValue"] = value
+        results.append(result)
+    return {"getVariableResult": results}
+
+
+@handles("SetVariables")
+async def set_variables(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    results = []
+    reconnect = False
+    for item in p["setVariableData"]:
+        attr = item.get("attributeType", "Actual")
+        status, var = st.dm.find(item["component"], item["variable"])
+        result: dict[str, Any] = {"attributeStatus": status, "component": item["component"],
+                                  "variable": item["variable"]}
+        if "attributeType" in item:
+            result["attributeType"] = attr
+        if var is not None:
+            result["attributeStatus"] = _set_one(st, var, attr, item["attributeValue"])
+            if result["attributeStatus"] == "Rejected":
+                result["attributeStatusInfo"] = {"reasonCode": "InvalidValue"}
+            if var.name == "BasicAuthPassword" and result["attributeStatus"] == "Accepted":
+                reconnect = True
+        results.append(result)
+    response = {"setVariableResult": results}
+    if reconnect:
+        async def reconnect_with_new_password() -> None:
+            st.security_log.append(f"{_now()} BasicAuthPassword changed; reconnecting")
+            st.reconnect()
+
+        return response, reconnect_with_new_password
+    return response
+
+
+def _set_one(st: EmulatedStation, var: Variable, attr: str, value: str) -> str:
+    if attr not in var.attributes:
+        return "NotSupportedAttributeType"
+    if var.mutability == "ReadOnly":
+        return "Accepted" if "accepts_read_only_write" in st.quirks else "Rejected"
+    problem = var.validate(value)
+    if problem is not None:
+        if "accepts_invalid_value" in st.quirks:
+            return "Accepted"
+        st.on_event(f"SetVariables {var.component}.{var.name}={value!r} rejected: {problem}")
+        return "Rejected"
+    var.value = value
+    return "RebootRequired" if var.reboot_required else "Accepted"
+
+
+@handles("GetBaseReport")
+async def get_base_report(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    base = p["reportBase"]
+    if base == "ConfigurationInventory":
+        variables = [v for v in st.dm if v.mutability != "ReadOnly"]
+    elif base == "FullInventory":
+        variables = list(st.dm)
+    else:  # SummaryInventory: availability of components
+        variables = [v for v in st.dm if v.name == "AvailabilityState"]
+    if not variables:
+        return {"status": "EmptyResultSet"}
+
+    async def send_reports() -> None:
+        per_message = st.dm.get_int("DeviceDataCtrlr", "ItemsPerMessage", "GetReport")
+        chunks = [variables[i:i + per_message] for i in range(0, len(variables), per_message)]
+        for seq, chunk in enumerate(chunks):
+            last = seq == len(chunks) - 1
+            st.send("NotifyReport", {
+                "requestId": p["requestId"], "generatedAt": _now(), "seqNo": seq,
+                "tbc": (not last) or "report_tbc_wrong" in st.quirks,
+                "reportData": [_report_entry(v) for v in chunk],
+            })
+
+    return {"status": "Accepted"}, send_reports
+
+
+def _report_entry(v: Variable) -> dict[str, Any]:
+    attribute: dict[str, Any] = {"type": "Actual", "mutability": v.mutability,
+                                 "persistent": v.persistent, "constant": False}
+    if v.mutability != "WriteOnly":
+        attribute["value"] = v.value[:2500]
+    return {"component": v.component_json(), "variable": v.variable_json(),
+            "variableAttribute": [attribute], "variableCharacteristics": v.characteristics()}
+
+
+@handles("Reset")
+async def reset(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    if p.get("evseId") is not None:
+        if p["evseId"] not in st.evses:
+            return {"status": "Rejected"}
+    busy = [e for e in st.evses.values() if e.tx is not None]
+    if busy and p["type"] == "OnIdle":
+        st._pending_reset = "OnIdle"
+        return {"status": "Scheduled"}
+
+    async def do_reset() -> None:
+        if "immediate_reset_keeps_tx" not in st.quirks:
+            for evse in busy:
+                st._end_tx(evse, "ResetCommand", "ImmediateReset")
+            # Deliver the Ended events before going down, as a real station flushes its queue.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(_queue_drained(st), st._message_timeout())
+        st.reboot("RemoteReset")
+
+    return {"status": "Accepted"}, do_reset
+
+
+async def _queue_drained(st: EmulatedStation) -> None:
+    while st._queue:
+        await asyncio.gather(*(m.future for m in list(st._queue)), return_exceptions=True)
+
+
+@handles("SetNetworkProfile")
+async def set_network_profile(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    slot = p["configurationSlot"]
+    data = p["connectionData"]
+    current = st.dm.get_int("SecurityCtrlr", "SecurityProfile")
+    if (not 0 <= slot <= 7 or data["securityProfile"] < current or slot == st.connected_slot
+            or data.get("ocppVersion") not in ("OCPP20",)):
+        return {"status": "Rejected"}
+    st.network_profiles[slot] = data
+    return {"status": "Accepted"}
+
+
+# ---- G: availability -------------------------------------------------------------------------
+@handles("ChangeAvailability")
+async def change_availability(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    operative = p["operationalStatus"] == "Operative"
+    target = p.get("evse")
+    if target is None or target.get("id", 0) == 0:
+        busy = any(e.tx is not None for e in st.evses.values())
+        if st.operative == operative:
+            return {"status": "Accepted"}
+        if busy and not operative:
+            for e in st.evses.values():
+                if e.tx is not None:
+                    e.pending_operative = None
+            st._pending_station = operative  # type: ignore[attr-defined]
+
+            async def later() -> None:
+                await _when_idle(st, None)
+                st.operative = operative
+                st.statuses_changed()
+
+            return {"status": "Scheduled"}, later
+        st.operative = operative
+        return {"status": "Accepted"}, _statuses(st)
+    evse = st.evses.get(target["id"])
+    if evse is None:
+        return {"status": "Rejected"}
+    connector_id = target.get("connectorId")
+    if connector_id is not None:
+        connector = evse.connectors.get(connector_id)
+        if connector is None:
+            return {"status": "Rejected"}
+        if connector.operative == operative:
+            return {"status": "Accepted"}
+        if evse.tx is not None and not operative:
+            async def later_connector() -> None:
+                await _when_idle(st, evse.id)
+                assert connector is not None
+                connector.operative = operative
+                st.statuses_changed()
+
+            return {"status": "Scheduled"}, later_connector
+        connector.operative = operative
+        return {"status": "Accepted"}, _statuses(st)
+    if evse.operative == operative and evse.pending_operative is None:
+        return {"status": "Accepted"}
+    if evse.tx is not None and not operative:
+        evse.pending_operative = operative
+        return {"status": "Scheduled"}
+    evse.operative = operative
+    return {"status": "Accepted"}, _statuses(st)
+
+
+def _statuses(st: EmulatedStation) -> FollowUp:
+    async def report() -> None:
+        st.statuses_changed()
+
+    return report
+
+
+async def _when_idle(st: EmulatedStation, evse_id: int | None) -> None:
+    while any(e.tx is not None for e in st.evses.values() if evse_id in (None, e.id)):
+        await asyncio.sleep(0.05)
+
+
+# ---- F: remote control -----------------------------------------------------------------------
+@handles("RequestStartTransaction")
+async def request_start(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    evse_id = p.get("evseId")
+    if evse_id is not None:
+        evse = st.evses.get(evse_id)
+    else:
+        evse = next((e for e in st.evses.values() if e.tx is None and e.id_token is None
+                     and e.operative), None)
+    if evse is None or not evse.operative or not st.operative or evse.id_token is not None:
+        return {"status": "Rejected"}
+    response: dict[str, Any] = {"status": "Accepted"}
+    if evse.tx is not None:
+        response["transactionId"] = evse.tx.id
+    token = p["idToken"]
+    remote_start_id = p["remoteStartId"]
+
+    async def start() -> None:
+        if st.dm.get_bool("AuthCtrlr", "AuthorizeRemoteStart"):
+            status = await st._authorize_remote(token)
+            if status != "Accepted":
+                return
+        assert evse is not None
+        st.authorize(evse, token, "RemoteStart", remote_start_id)
+
+    return response, start
+
+
+@handles("RequestStopTransaction")
+async def request_stop(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    evse = next((e for e in st.evses.values() if e.tx is not None
+                 and e.tx.id == p["transactionId"]), None)
+    if evse is None:
+        return {"status": "Accepted" if "remote_stop_unknown_accepted" in st.quirks else "Rejected"}
+
+    async def stop() -> None:
+        assert evse is not None
+        evse.id_token = None
+        st._evaluate(evse, "RemoteStop", "Remote")
+        if evse.tx is not None:
+            st._end_tx(evse, "RemoteStop", "Remote")
+
+    return {"status": "Accepted"}, stop
+
+
+@handles("UnlockConnector")
+async def unlock_connector(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    evse = st.evses.get(p["evseId"])
+    connector = evse.connectors.get(p["connectorId"]) if evse else None
+    if evse is None or connector is None:
+        return {"status": "UnknownConnector"}
+    if evse.tx is not None and evse.tx.id_token and "unlocks_during_transaction" not in st.quirks:
+        return {"status": "OngoingAuthorizedTransaction"}
+    connector.locked = False
+    return {"status": "Unlocked"}
+
+
+@handles("TriggerMessage")
+async def trigger_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    what = p["requestedMessage"]
+    evse_ref = p.get("evse") or {}
+    evse = st.evses.get(evse_ref["id"]) if evse_ref.get("id") else None
+    if evse_ref.get("id") and evse is None:
+        return {"status": "Rejected"}
+    if what == "BootNotification":
+        if st.registration == "Accepted":
+            return {"status": "Rejected"}
+
+        async def boot() -> None:
+            st._boot_trigger.set()
+
+        return {"status": "Accepted"}, boot
+    if what == "Heartbeat":
+        async def heartbeat() -> None:
+            if "trigger_heartbeat_ignored" not in st.quirks:
+                st.send("Heartbeat", {})
+
+        return {"status": "Accepted"}, heartbeat
+    if what == "StatusNotification":
+        connector_id = evse_ref.get("connectorId")
+        if evse is None or connector_id not in evse.connectors:
+            return {"status": "Rejected"}
+
+        async def status() -> None:
+            assert evse is not None
+            st.send("StatusNotification", st._status_payload(evse.id, connector_id))
+
+        return {"status": "Accepted"}, status
+    if what == "MeterValues":
+        async def meter_values() -> None:
+            measurands = st.dm.get_list("AlignedDataCtrlr", "Measurands")
+            for e in [evse] if evse else st.evses.values():
+                st.send("MeterValues", {"evseId": e.id,
+                                        "meterValue": [st._meter_value(e, measurands, "Trigger")]})
+
+        return {"status": "Accepted"}, meter_values
+    if what == "TransactionEvent":
+        targets = [e for e in ([evse] if evse else st.evses.values()) if e.tx is not None]
+
+        async def tx_events() -> None:
+            for e in targets:
+                st._tx_event(e, "Updated", "Trigger", meter=[st._meter_value(
+                    e, st.dm.get_list("SampledDataCtrlr", "TxUpdatedMeasurands"), "Trigger")])
+
+        return {"status": "Accepted"}, tx_events
+    if what == "LogStatusNotification":
+        async def log_status() -> None:
+            st.send("LogStatusNotification", {"status": "Idle"})
+
+        return {"status": "Accepted"}, log_status
+    if what == "FirmwareStatusNotification":
+        async def firmware_status() -> None:
+            st.send("FirmwareStatusNotification", {"status": "Idle"})
+
+        return {"status": "Accepted"}, firmware_status
+    return {"status": "NotImplemented"}
+
+
+# ---- E: transactions -------------------------------------------------------------------------
+@handles("GetTransactionStatus")
+async def get_transaction_status(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    tx_id = p.get("transactionId")
+    response: dict[str, Any] = {"messagesInQueue": st.messages_in_queue(tx_id)}
+    if tx_id is not None:
+        ongoing = any(e.tx is not None and e.tx.id == tx_id for e in st.evses.values())
+        response["ongoingIndicator"] = ongoing and "transaction_status_wrong" not in st.quirks
+    return response
+
+
+@handles("ClearCache")
+async def clear_cache(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    st.auth_cache.clear()
+    return {"status": "Accepted"}
+
+
+# ---- N: diagnostics --------------------------------------------------------------------------
+@handles("GetLog")
+async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    request_id = p["requestId"]
+    kind = "security" if p["logType"] == "SecurityLog" else "diagnostics"
+    filename = f"{st.config.station_id}-{kind}-{request_id}.log"
+    location = p["log"]["remoteLocation"]
+    retries = int(p.get("retries", 0) or 0)
+
+    async def upload() -> None:
+        st.send("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
+        if "log_upload_never_finishes" in st.quirks:
+            return
+        lines = st.security_log if kind == "security" else [f"{_now()} emulated diagnostics"]
+        body = ("\n".join(lines) + "\n").encode()
+        url = location if not location.endswith("/") else location + filename
+        ok = False
+        for _ in range(retries + 1):
+            ok = await asyncio.to_thread(_http_put, url, body)
+            if ok:
+                break
+        st.send("LogStatusNotification",
+                {"status": "Uploaded" if ok else "UploadFailure", "requestId": request_id})
+
+    return {"status": "Accepted", "filename": filename}, upload
+
+
+def _http_put(url: str, body: bytes) -> bool:
+    if not url.startswith(("http://", "https://")):
+        return False
+    request = urllib.request.Request(url, data=body, method="PUT",
+                                     headers={"Content-Type": "text/plain"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+@handles("CustomerInformation")
+async def customer_information(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    token = p.get("idToken")
+    if not (token or p.get("customerIdentifier") or p.get("customerCertificate")):
+        return {"status": "Rejected"}
+
+    async def notify() -> None:
+        key = token.get("idToken") if token else None
+        data = "No customer data found"
+        if key and key in st.auth_cache:
+            data = f"idToken {key}: {st.auth_cache[key].get('status')}"
+            if p.get("clear"):
+                del st.auth_cache[key]
+        elif p.get("clear"):
+            data = "No customer data to clear"
+        st.send("NotifyCustomerInformation", {
+            "data": data if p.get("report") else "Cleared" if p.get("clear") else data,
+            "seqNo": 0, "generatedAt": _now(), "requestId": p["requestId"], "tbc": False})
+
+    return {"status": "Accepted"}, notify
+
+
+# ---- P: data transfer ------------------------------------------------------------------------
+@handles("DataTransfer")
+async def data_transfer(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    if "data_transfer_accepted" in st.quirks:
+        return {"status": "Accepted"}
+    if p["vendorId"] != st.config.vendor:
+        return {"status": "UnknownVendorId"}
+    return {"status": "UnknownMessageId"}

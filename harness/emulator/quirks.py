@@ -1,0 +1,96 @@
+"""Switchable non-conformances of the emulated station.
+
+Each quirk is a defect seen in real chargers. The project's self-tests switch one on and
+check that the suite cases listed here fail, and say why; that is how we know a suite can
+catch what it claims to catch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Quirk:
+    name: str
+    description: str
+    breaks: tuple[str, ...]  # OCTT ids of suite cases that must fail with this quirk on
+
+
+QUIRKS: dict[str, Quirk] = {
+    q.name: q
+    for q in (
+        Quirk("wrong_seq_no", "TransactionEvent seqNo repeats instead of incrementing",
+              ("TC_F_08_CS", "TC_J_09_CS")),
+        Quirk("missing_ended_event", "a stopped transaction never sends TransactionEvent Ended",
+              ("TC_F_08_CS", "TC_J_10_CS")),
+        Quirk("ignores_heartbeat_interval",
+              "accepts a new HeartbeatInterval but keeps the interval from the boot response",
+              ("TC_B_09_CS",)),
+        Quirk("accepts_read_only_write", "SetVariables on a ReadOnly variable answers Accepted",
+              ("TC_B_39_CS",)),
+        Quirk("accepts_invalid_value", "SetVariables with a badly formatted value answers Accepted",
+              ("TC_B_11_CS",)),
+        Quirk("unknown_component_accepted",
+              "GetVariables on an unknown component answers Accepted with an empty value",
+              ("TC_B_32_CS",)),
+        Quirk("report_tbc_wrong", "the last NotifyReport of a base report still says tbc=true",
+              ("TC_B_12_CS", "TC_B_13_CS")),
+        Quirk("talks_while_pending",
+              "sends StatusNotification while its BootNotification is Pending",
+              ("TC_B_02_CS",)),
+        Quirk("no_status_after_boot", "sends no StatusNotification after an accepted boot",
+              ("TC_B_01_CS",)),
+        Quirk("availability_not_persisted", "forgets an Inoperative availability over a reset",
+              ("TC_B_23_CS", "TC_G_18_CS", "TC_G_21_CS")),
+        Quirk("unlocks_during_transaction",
+              "UnlockConnector answers Unlocked while a transaction is ongoing",
+              ("TC_F_06_CS",)),
+        Quirk("drops_queue_after_reconnect",
+              "transaction messages queued while offline are dropped on reconnect",
+              ("TC_E_40_CS",)),
+        Quirk("no_offline_flag", "transaction messages queued while offline lack offline=true",
+              ("TC_E_40_CS",)),
+        Quirk("no_tx_event_retry", "a TransactionEvent that failed is never retried",
+              ("TC_E_42_CS", "TC_E_51_CS")),
+        Quirk("remote_stop_unknown_accepted",
+              "RequestStopTransaction for an unknown transaction answers Accepted",
+              ("TC_F_09_CS",)),
+        Quirk("trigger_heartbeat_ignored",
+              "TriggerMessage(Heartbeat) answers Accepted but sends no Heartbeat",
+              ("TC_F_20_CS",)),
+        Quirk("ignores_ev_connection_timeout",
+              "an authorization without a plugged cable never times out",
+              ("TC_F_04_CS", "TC_E_39_CS")),
+        Quirk("clock_aligned_off_grid",
+              "clock-aligned meter values are sent off the interval boundary",
+              ("TC_J_01_CS",)),
+        Quirk("status_burst_below_threshold",
+              "after a short offline period it resends every connector status, not just changes",
+              ("TC_B_52_CS",)),
+        Quirk("password_not_applied",
+              "accepts a new BasicAuthPassword but keeps connecting with the old one",
+              ("TC_A_09_CS",)),
+        Quirk("data_transfer_accepted", "DataTransfer from an unknown vendor answers Accepted",
+              ("TC_P_01_CS",)),
+        Quirk("garbage_frames", "sends a malformed JSON frame after every StatusNotification",
+              ("TC_G_01_CS",)),
+        Quirk("transaction_status_wrong",
+              "GetTransactionStatus reports ongoingIndicator=false for an ongoing transaction",
+              ("TC_E_30_CS",)),
+        Quirk("immediate_reset_keeps_tx",
+              "Reset Immediate reboots without ending the ongoing transaction",
+              ("TC_B_22_CS",)),
+        Quirk("log_upload_never_finishes",
+              "GetLog is Accepted but the upload status stops at Uploading",
+              ("TC_N_25_CS", "TC_N_35_CS")),
+    )
+}
+
+
+def check(names: list[str] | tuple[str, ...] | set[str]) -> set[str]:
+    """Validate quirk names; unknown names raise with the list of known ones."""
+    unknown = sorted(set(names) - set(QUIRKS))
+    if unknown:
+        raise ValueError(f"unknown quirk(s) {unknown}; known: {', '.join(sorted(QUIRKS))}")
+    return set(names)

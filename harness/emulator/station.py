@@ -1,0 +1,761 @@
+"""The emulated DC fast charger: an OCPP 2.0.1 client that behaves like the real thing.
+
+Lifecycle: power on -> connect (with back-off) -> BootNotification until Accepted -> status
+of every connector -> heartbeats, meter values, transactions. Transaction messages are queued
+while offline and delivered in order on reconnect; a reset or power cycle reboots the
+station, keeping what a real one keeps in non-volatile memory (device model, availability,
+queued transaction messages).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+from harness.emulator.config import StationConfig
+from harness.emulator.device_model import DeviceModel, core_device_model
+from harness.emulator.evse import Connector, Evse, Transaction
+from harness.emulator.power_stage import PowerStage
+from harness.protocols.ocppj import ErrorCode, Frame, FrameError
+from harness.protocols.rpc import CallErrorReply, CallTimeout, Disconnected, RpcPeer
+
+log = logging.getLogger("harness.emulator")
+
+OCPP_SUBPROTOCOL = {"2.0.1": "ocpp2.0.1", "1.6": "ocpp1.6", "2.1": "ocpp2.1"}
+ALLOWED_WHILE_PENDING = {"GetVariables", "SetVariables", "GetBaseReport", "GetReport",
+                         "TriggerMessage"}
+
+
+def iso(ts: float | None = None) -> str:
+    dt = datetime.fromtimestamp(time.time() if ts is None else ts, UTC)
+    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class OutMessage:
+    action: str
+    payload: dict[str, Any]
+    tx_id: str | None = None  # transaction messages are queued offline and retried
+    attempts: int = 0
+    future: asyncio.Future[dict[str, Any] | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class EmulatedStation(RpcPeer):
+    """An emulated charging station. ``await start()``; bench actions are its public methods."""
+
+    def __init__(self, config: StationConfig) -> None:
+        super().__init__(config.ocpp_version)
+        self.config = config
+        self.quirks = set(config.quirks)
+        self.dm: DeviceModel = core_device_model(
+            station_id=config.station_id, vendor=config.vendor, model=config.model,
+            serial=config.serial, firmware=config.firmware, evses=config.evses,
+            password=config.password or "", security_profile=config.security_profile,
+            heartbeat_interval=config.heartbeat_interval,
+            tx_start_points=config.tx_start_points, tx_stop_points=config.tx_stop_points,
+        )
+        self.evses: dict[int, Evse] = {
+            evse_id: Evse(
+                evse_id,
+                {cid: Connector(cid, ctype) for cid, ctype in connectors},
+                PowerStage(max_power_w=config.max_power_w),
+            )
+            for evse_id, connectors in config.evses.items()
+        }
+        self.operative = True
+        self.registration: str | None = None
+        self.network_profiles: dict[int, dict[str, Any]] = {
+            0: {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": config.csms_url,
+                "messageTimeout": 30, "securityProfile": config.security_profile,
+                "ocppInterface": "Wired0"},
+        }
+        self.connected_slot: int | None = None
+        self.boot_reason = "PowerUp"
+        self.security_log: list[str] = []
+        self.auth_cache: dict[str, dict[str, Any]] = {}
+        self.connects = 0
+        self._queue: deque[OutMessage] = deque()
+        self._wake = asyncio.Event()
+        self._online = False
+        self._offline_since: float | None = time.monotonic()
+        self._needs_boot = True
+        self._boot_interval = config.heartbeat_interval
+        self._boot_trigger = asyncio.Event()
+        self._reboot = asyncio.Event()
+        self._reconnect = asyncio.Event()
+        self._last_heartbeat = time.monotonic()
+        self._next_aligned: float | None = None
+        self._status_reported: dict[tuple[int, int], str] = {}
+        self._main_task: asyncio.Task[None] | None = None
+        self._bg: set[asyncio.Task[Any]] = set()
+        self._pending_reset: str | None = None
+        self._follow_ups: dict[str, Callable[[], Any]] = {}
+        self.on_event: Callable[[str], None] = lambda text: log.debug(
+            "%s: %s", config.station_id, text)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> EmulatedStation:
+        if self._main_task is None or self._main_task.done():
+            self._main_task = asyncio.create_task(self._main(), name=f"emulator {self.config.station_id}")
+        return self
+
+    async def stop(self) -> None:
+        if self._main_task is not None:
+            self._main_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._main_task
+            self._main_task = None
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                await self.transport.close()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        assert self._main_task is not None
+        await self._main_task
+
+    async def _main(self) -> None:
+        while True:
+            self._reboot.clear()
+            await self._connection_loop()
+            self.on_event("rebooting")
+            await asyncio.sleep(self.config.reboot_time)
+            self._power_on()
+
+    def _power_on(self) -> None:
+        """What survives a reboot: device model, availability, queued transaction messages."""
+        self.registration = None
+        self._needs_boot = True
+        self._online = False
+        self._status_reported.clear()
+        for evse in self.evses.values():
+            if evse.tx is not None and not evse.tx.ending:
+                if "immediate_reset_keeps_tx" not in self.quirks:
+                    self._end_tx(evse, "AbnormalCondition", "PowerLoss")
+            evse.tx = None
+            evse.id_token = None
+            evse.power.set_demand(0)
+            if evse.pending_operative is not None:
+                evse.operative = evse.pending_operative
+                evse.pending_operative = None
+            if "availability_not_persisted" in self.quirks:
+                evse.operative = True
+                for c in evse.connectors.values():
+                    c.operative = True
+        if "availability_not_persisted" in self.quirks:
+            self.operative = True
+        self._queue = deque(m for m in self._queue if m.tx_id is not None)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+        return task
+
+    # ---- connection -------------------------------------------------------------------------
+    def _connection_target(self, attempt: int) -> tuple[int, dict[str, Any]]:
+        """Which network profile to use: by priority, falling back after failed attempts."""
+        priority = [int(s) for s in self.dm.get_list("OCPPCommCtrlr",
+                                                     "NetworkConfigurationPriority")
+                    if int(s) in self.network_profiles] or [0]
+        per_slot = max(1, self.dm.get_int("OCPPCommCtrlr", "NetworkProfileConnectionAttempts"))
+        index = min(len(priority) - 1, attempt // per_slot) if attempt else 0
+        if attempt >= per_slot * len(priority):
+            index = (attempt // per_slot) % len(priority)
+        slot = priority[index]
+        return slot, self.network_profiles[slot]
+
+    def _auth_header(self) -> dict[str, str]:
+        if self.config.security_profile not in (1, 2):
+            return {}
+        password = self._connect_password
+        if not password:
+            return {}
+        token = base64.b64encode(f"{self.config.station_id}:{password}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    @property
+    def _connect_password(self) -> str:
+        if "password_not_applied" in self.quirks:
+            return self.config.password or ""
+        return self.dm.get("SecurityCtrlr", "BasicAuthPassword")
+
+    async def _backoff(self, attempt: int) -> None:
+        wait_min = self.dm.get_int("OCPPCommCtrlr", "RetryBackOffWaitMinimum")
+        rand = self.dm.get_int("OCPPCommCtrlr", "RetryBackOffRandomRange")
+        repeat = self.dm.get_int("OCPPCommCtrlr", "RetryBackOffRepeatTimes")
+        delay = wait_min * (2 ** min(attempt - 1, repeat)) + random.uniform(0, rand)
+        delay *= self.config.backoff_scale
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._reboot.wait(), max(delay, 0.01))
+
+    async def _connection_loop(self) -> None:
+        attempt = 0
+        workers = [self._spawn(self._sender()), self._spawn(self._timers())]
+        try:
+            while not self._reboot.is_set():
+                slot, profile = self._connection_target(attempt)
+                url = profile["ocppCsmsUrl"].rstrip("/") + "/" + self.config.station_id
+                try:
+                    ws = await connect(
+                        url, subprotocols=[OCPP_SUBPROTOCOL[self.config.ocpp_version]],  # type: ignore[list-item]
+                        additional_headers=self._auth_header(), open_timeout=5,
+                        ping_interval=None, max_size=2**22,
+                    )
+                except Exception as exc:
+                    attempt += 1
+                    self.on_event(f"connect to {url} failed ({exc}); attempt {attempt}")
+                    await self._backoff(attempt)
+                    continue
+                attempt = 0
+                self.connected_slot = slot
+                self.connects += 1
+                self._reconnect.clear()
+                serving = self._spawn(self.serve(ws))
+                self._spawn(self._on_connected())
+                stop_waiting = self._spawn(self._wait_any(self._reboot, self._reconnect))
+                await asyncio.wait({serving, stop_waiting}, return_when=asyncio.FIRST_COMPLETED)
+                stop_waiting.cancel()
+                if not serving.done():
+                    with contextlib.suppress(Exception):
+                        await ws.close(1000, "reboot" if self._reboot.is_set() else "reconnect")
+                    with contextlib.suppress(Exception):
+                        await serving
+                self._went_offline()
+                if not self._reboot.is_set() and not self._reconnect.is_set():
+                    attempt = 1
+                    await self._backoff(attempt)
+        finally:
+            for w in workers:
+                w.cancel()
+            self._went_offline()
+
+    @staticmethod
+    async def _wait_any(*events: asyncio.Event) -> None:
+        waits = [asyncio.create_task(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    def _went_offline(self) -> None:
+        if self._online:
+            self._offline_since = time.monotonic()
+        self._online = False
+        self._queue = deque(m for m in self._queue if m.tx_id is not None or m.future.done())
+        self._wake.set()
+
+    async def _on_connected(self) -> None:
+        try:
+            if self._needs_boot:
+                await self._boot()
+                self._needs_boot = False
+                self._online = True
+                self._report_statuses(everything=True)
+            else:
+                offline_for = time.monotonic() - (self._offline_since or time.monotonic())
+                threshold = self.dm.get_int("OCPPCommCtrlr", "OfflineThreshold")
+                if "drops_queue_after_reconnect" in self.quirks:
+                    self._queue = deque(m for m in self._queue if m.tx_id is None)
+                self._online = True
+                everything = offline_for > threshold or "status_burst_below_threshold" in self.quirks
+                self._report_statuses(everything=everything)
+            self._last_heartbeat = time.monotonic()
+            self._wake.set()
+        except Disconnected:
+            pass
+
+    async def _boot(self) -> None:
+        while True:
+            self.registration = None
+            self._boot_trigger.clear()
+            payload = {
+                "chargingStation": {
+                    "vendorName": self.config.vendor, "model": self.config.model,
+                    "serialNumber": self.config.serial, "firmwareVersion": self.config.firmware,
+                },
+                "reason": self.boot_reason,
+            }
+            try:
+                reply = await self.call("BootNotification", payload, self._message_timeout())
+            except (CallTimeout, CallErrorReply):
+                await asyncio.sleep(1.0)
+                continue
+            status = reply.payload.get("status")
+            interval = int(reply.payload.get("interval", 0))
+            self.registration = status
+            self.on_event(f"boot {status}, interval {interval}")
+            if status == "Accepted":
+                if interval > 0:
+                    self._boot_interval = interval
+                    self.dm.put("OCPPCommCtrlr", "HeartbeatInterval", str(interval))
+                self.boot_reason = "PowerUp"
+                return
+            if status == "Pending" and "talks_while_pending" in self.quirks:
+                evse_id, connector = next(iter(self.evses.items()))
+                first = next(iter(connector.connectors))
+                await self.call("StatusNotification", self._status_payload(evse_id, first),
+                                self._message_timeout())
+            retry = interval if interval > 0 else 10
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._boot_trigger.wait(), retry)
+
+    def _message_timeout(self) -> float:
+        return float(self.dm.get_int("OCPPCommCtrlr", "MessageTimeout", "Default"))
+
+    # ---- sending ---------------------------------------------------------------------------
+    def send(self, action: str, payload: dict[str, Any], tx_id: str | None = None) -> OutMessage:
+        """Queue a message. Non-transaction messages are dropped while offline (B04)."""
+        msg = OutMessage(action, payload, tx_id)
+        if tx_id is None and not self._online:
+            msg.future.set_result(None)
+            return msg
+        self._queue.append(msg)
+        self._wake.set()
+        return msg
+
+    def messages_in_queue(self, tx_id: str | None = None) -> bool:
+        return any(m.tx_id is not None and (tx_id is None or m.tx_id == tx_id)
+                   for m in self._queue)
+
+    async def _sender(self) -> None:
+        while True:
+            if not (self._online and self.registration == "Accepted" and self._queue):
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            msg = self._queue[0]
+            try:
+                reply = await self.call(msg.action, msg.payload, self._message_timeout())
+            except Disconnected:
+                continue  # went offline: _went_offline() decides what stays queued
+            except (CallTimeout, CallErrorReply) as exc:
+                msg.attempts += 1
+                attempts = self.dm.get_int("OCPPCommCtrlr", "MessageAttempts", "TransactionEvent")
+                if (msg.tx_id is not None and msg.attempts < attempts
+                        and "no_tx_event_retry" not in self.quirks):
+                    interval = self.dm.get_int("OCPPCommCtrlr", "MessageAttemptInterval",
+                                               "TransactionEvent")
+                    self.on_event(f"{msg.action} failed ({type(exc).__name__}); retry "
+                                  f"{msg.attempts} in {interval * msg.attempts} s")
+                    await asyncio.sleep(interval * msg.attempts)
+                    continue
+                if self._queue and self._queue[0] is msg:
+                    self._queue.popleft()
+                if not msg.future.done():
+                    msg.future.set_result(None)
+                continue
+            if self._queue and self._queue[0] is msg:
+                self._queue.popleft()
+            if not msg.future.done():
+                msg.future.set_result(reply.payload)
+            self._after_reply(msg, reply.payload)
+
+    def _after_reply(self, msg: OutMessage, response: dict[str, Any]) -> None:
+        if msg.action == "StatusNotification":
+            key = (msg.payload["evseId"], msg.payload["connectorId"])
+            self._status_reported[key] = msg.payload["connectorStatus"]
+            if "garbage_frames" in self.quirks:
+                self._spawn(self.send_raw('[2,"garbage",'))
+        elif msg.action == "TransactionEvent":
+            info = response.get("idTokenInfo")
+            if info and info.get("status") != "Accepted" and msg.tx_id:
+                self._deauthorized(msg.tx_id, info.get("status", "Invalid"))
+
+    # ---- timers: heartbeat, sampled and clock-aligned meter values --------------------------
+    async def _timers(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            now = time.monotonic()
+            if self._online and self.registration == "Accepted":
+                interval = (self._boot_interval if "ignores_heartbeat_interval" in self.quirks
+                            else self.dm.get_int("OCPPCommCtrlr", "HeartbeatInterval"))
+                if now - self._last_heartbeat >= interval:
+                    self._last_heartbeat = now
+                    self.send("Heartbeat", {})
+            self._aligned_tick()
+            for evse in self.evses.values():
+                self._sampled_tick(evse, now)
+
+    def _aligned_tick(self) -> None:
+        interval = self.dm.get_int("AlignedDataCtrlr", "Interval")
+        ended_interval = self.dm.get_int("AlignedDataCtrlr", "TxEndedInterval")
+        wall = time.time()
+        for kind, ivl in (("aligned", interval), ("ended", ended_interval)):
+            attr = f"_next_{kind}"
+            if ivl <= 0:
+                setattr(self, attr, None)
+                continue
+            due = getattr(self, attr, None)
+            offset = ivl / 2 if "clock_aligned_off_grid" in self.quirks else 0.0
+            if due is None:
+                setattr(self, attr, math.floor(wall / ivl) * ivl + ivl + offset)
+                continue
+            if wall < due:
+                continue
+            setattr(self, attr, math.floor(wall / ivl) * ivl + ivl + offset)
+            if kind == "aligned":
+                self._send_aligned(due)
+            else:
+                for evse in self.evses.values():
+                    if evse.tx is not None:
+                        evse.tx.ended_samples.append(self._meter_value(
+                            evse, self.dm.get_list("AlignedDataCtrlr", "TxEndedMeasurands"),
+                            "Sample.Clock", due))
+
+    def _send_aligned(self, boundary: float) -> None:
+        if not self.dm.get_bool("AlignedDataCtrlr", "Enabled"):
+            return
+        measurands = self.dm.get_list("AlignedDataCtrlr", "Measurands")
+        for evse in self.evses.values():
+            value = self._meter_value(evse, measurands, "Sample.Clock", boundary)
+            if evse.tx is not None and not evse.tx.ending:
+                self._tx_event(evse, "Updated", "MeterValueClock", meter=[value])
+            elif self.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle"):
+                self.send("MeterValues", {"evseId": evse.id, "meterValue": [value]})
+
+    def _sampled_tick(self, evse: Evse, now: float) -> None:
+        tx = evse.tx
+        if tx is None or tx.ending:
+            return
+        interval = self.dm.get_int("SampledDataCtrlr", "TxUpdatedInterval")
+        last = getattr(tx, "_last_sample", None)
+        if last is None:
+            tx._last_sample = now  # type: ignore[attr-defined]
+            tx._last_ended_sample = now  # type: ignore[attr-defined]
+            return
+        if interval > 0 and now - last >= interval:
+            tx._last_sample = now  # type: ignore[attr-defined]
+            value = self._meter_value(
+                evse, self.dm.get_list("SampledDataCtrlr", "TxUpdatedMeasurands"),
+                "Sample.Periodic")
+            self._tx_event(evse, "Updated", "MeterValuePeriodic", meter=[value])
+        ended_interval = self.dm.get_int("SampledDataCtrlr", "TxEndedInterval")
+        if ended_interval > 0 and now - tx._last_ended_sample >= ended_interval:  # type: ignore[attr-defined]
+            tx._last_ended_sample = now  # type: ignore[attr-defined]
+            tx.ended_samples.append(self._meter_value(
+                evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"),
+                "Sample.Periodic"))
+
+    def _meter_value(self, evse: Evse, measurands: list[str], context: str,
+                     ts: float | None = None) -> dict[str, Any]:
+        p = evse.power
+        p.update()
+        readings = {
+            "Energy.Active.Import.Register": (p.register_wh(), "Wh"),
+            "Power.Active.Import": (p.power_w, "W"),
+            "Current.Import": (p.current_a, "A"),
+            "Voltage": (p.voltage_v, "V"),
+            "SoC": (p.soc, "Percent"),
+            "Current.Offered": (p.demand_a, "A"),
+            "Power.Offered": (p.max_power_w, "W"),
+        }
+        sampled = []
+        for m in measurands or ["Energy.Active.Import.Register"]:
+            if m not in readings:
+                continue
+            value, unit = readings[m]
+            sampled.append({"value": round(value, 3), "context": context, "measurand": m,
+                            "unitOfMeasure": {"unit": unit}})
+        return {"timestamp": iso(ts), "sampledValue": sampled}
+
+    # ---- statuses ---------------------------------------------------------------------------
+    def connector_status(self, evse_id: int, connector_id: int) -> str:
+        evse = self.evses[evse_id]
+        c = evse.connectors[connector_id]
+        if c.faulted:
+            return "Faulted"
+        if c.plugged or (evse.tx is not None and evse.plugged is c):
+            return "Occupied"
+        if not (self.operative and evse.operative and c.operative):
+            return "Unavailable"
+        if evse.tx is not None or (evse.plugged is not None and evse.plugged is not c):
+            return "Unavailable" if evse.plugged is not None else "Available"
+        return "Available"
+
+    def _status_payload(self, evse_id: int, connector_id: int) -> dict[str, Any]:
+        return {"timestamp": iso(), "connectorStatus": self.connector_status(evse_id, connector_id),
+                "evseId": evse_id, "connectorId": connector_id}
+
+    def _report_statuses(self, everything: bool = False) -> None:
+        """Send StatusNotification for connectors whose status the CSMS does not know yet."""
+        if not self._online or self.registration != "Accepted":
+            return
+        if everything and "no_status_after_boot" in self.quirks and self._needs_boot is False \
+                and not self._status_reported:
+            return
+        for evse in self.evses.values():
+            for cid in evse.connectors:
+                status = self.connector_status(evse.id, cid)
+                self._update_availability_vars(evse.id, cid, status)
+                if everything or self._status_reported.get((evse.id, cid)) != status:
+                    self._status_reported[(evse.id, cid)] = status
+                    self.send("StatusNotification", self._status_payload(evse.id, cid))
+
+    def _update_availability_vars(self, evse_id: int, cid: int, status: str) -> None:
+        with contextlib.suppress(KeyError):
+            for v in self.dm:
+                if v.component == "Connector" and v.evse == evse_id and v.connector == cid \
+                        and v.name == "AvailabilityState":
+                    v.value = status
+
+    def statuses_changed(self) -> None:
+        self._report_statuses(everything=False)
+
+    # ---- transactions -----------------------------------------------------------------------
+    def _points(self, evse: Evse) -> dict[str, bool]:
+        connected = evse.plugged is not None
+        authorized = evse.id_token is not None
+        closed = connected and authorized and evse.operative and self.operative
+        return {
+            "ParkingBayOccupancy": connected, "EVConnected": connected,
+            "Authorized": authorized, "DataSigned": authorized,
+            "PowerPathClosed": closed, "EnergyTransfer": closed and evse.power.demand_a > 0,
+        }
+
+    def _evaluate(self, evse: Evse, trigger: str, stopped_reason: str | None = None) -> None:
+        """Apply TxStartPoint / TxStopPoint after a change on ``evse`` (E01, E06)."""
+        points = self._points(evse)
+        starts = self.dm.get_list("TxCtrlr", "TxStartPoint")
+        stops = self.dm.get_list("TxCtrlr", "TxStopPoint")
+        closed = points["PowerPathClosed"]
+        evse.power.set_demand(self.config.ev_demand_a if closed else 0.0)
+        points = self._points(evse)
+        if evse.tx is None:
+            if any(points.get(p) for p in starts):
+                self._start_tx(evse, trigger)
+            self.statuses_changed()
+            return
+        tx = evse.tx
+        tx.reached |= {p for p in stops if points.get(p)}
+        if any(p in tx.reached and not points.get(p) for p in stops):
+            self._end_tx(evse, trigger, stopped_reason or self._stopped_reason(trigger))
+        else:
+            state = self._charging_state(evse)
+            if state != tx.charging_state:
+                tx.charging_state = state
+                self._tx_event(evse, "Updated", trigger if trigger != "ChargingStateChanged"
+                               else "ChargingStateChanged")
+            elif trigger in ("Authorized", "CablePluggedIn"):
+                self._tx_event(evse, "Updated", trigger)
+        self.statuses_changed()
+
+    def _charging_state(self, evse: Evse) -> str:
+        if evse.plugged is None:
+            return "Idle"
+        if self._points(evse)["PowerPathClosed"]:
+            return "Charging" if evse.power.demand_a > 0 else "SuspendedEV"
+        if evse.id_token is not None:
+            return "SuspendedEVSE"
+        return "EVConnected"
+
+    @staticmethod
+    def _stopped_reason(trigger: str) -> str:
+        return {"EVCommunicationLost": "EVDisconnected", "EVDeparted": "EVDisconnected",
+                "RemoteStop": "Remote", "StopAuthorized": "Local", "Deauthorized": "DeAuthorized",
+                "EVConnectTimeout": "Timeout", "ResetCommand": "ImmediateReset",
+                "AbnormalCondition": "PowerLoss"}.get(trigger, "Other")
+
+    def _start_tx(self, evse: Evse, trigger: str) -> None:
+        tx = Transaction(id_token=evse.id_token, remote_start_id=evse.remote_start_id)
+        evse.tx = tx
+        evse.last_tx_id = tx.id
+        tx.charging_state = self._charging_state(evse)
+        tx.reached = {p for p, v in self._points(evse).items() if v}
+        value = self._meter_value(
+            evse, self.dm.get_list("SampledDataCtrlr", "TxStartedMeasurands"), "Transaction.Begin")
+        self._tx_event(evse, "Started", trigger, meter=[value])
+
+    def _end_tx(self, evse: Evse, trigger: str, reason: str) -> None:
+        tx = evse.tx
+        if tx is None or tx.ending:
+            return
+        tx.ending = True
+        if evse.connection_timer is not None:
+            evse.connection_timer.cancel()
+            evse.connection_timer = None
+        evse.id_token = None
+        evse.remote_start_id = None
+        evse.power.set_demand(0.0)
+        tx.charging_state = "Idle" if evse.plugged is None else "EVConnected"
+        final = self._meter_value(
+            evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"), "Transaction.End")
+        if "missing_ended_event" not in self.quirks:
+            self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
+                           meter=[*tx.ended_samples, final])
+        evse.tx = None
+        if evse.pending_operative is not None:
+            evse.operative = evse.pending_operative
+            evse.pending_operative = None
+        if self._pending_reset == "OnIdle" and all(e.tx is None for e in self.evses.values()):
+            self._pending_reset = None
+            self.reboot("RemoteReset")
+        self.statuses_changed()
+
+    def _tx_event(self, evse: Evse, event_type: str, trigger: str, *,
+                  stopped_reason: str | None = None,
+                  meter: list[dict[str, Any]] | None = None) -> None:
+        tx = evse.tx
+        assert tx is not None
+        seq = tx.next_seq()
+        if "wrong_seq_no" in self.quirks:
+            seq = min(seq, 1)
+        info: dict[str, Any] = {"transactionId": tx.id, "chargingState": tx.charging_state}
+        if stopped_reason:
+            info["stoppedReason"] = stopped_reason
+        if (tx.remote_start_id is not None and event_type == "Started") or (
+                trigger == "RemoteStart" and tx.remote_start_id is not None):
+            info["remoteStartId"] = tx.remote_start_id
+        payload: dict[str, Any] = {
+            "eventType": event_type, "timestamp": iso(), "triggerReason": trigger,
+            "seqNo": seq, "transactionInfo": info,
+        }
+        connector = evse.plugged
+        if event_type == "Started" or trigger == "CablePluggedIn":
+            payload["evse"] = {"id": evse.id, **({"connectorId": connector.id} if connector else {})}
+        if tx.id_token and (event_type == "Started" or trigger in ("Authorized", "RemoteStart")):
+            payload["idToken"] = tx.id_token
+        if meter:
+            payload["meterValue"] = meter
+        if not self._online and "no_offline_flag" not in self.quirks:
+            payload["offline"] = True
+        self.send("TransactionEvent", payload, tx_id=tx.id)
+
+    def _deauthorized(self, tx_id: str, status: str) -> None:
+        for evse in self.evses.values():
+            if evse.tx is not None and evse.tx.id == tx_id and \
+                    self.dm.get_bool("TxCtrlr", "StopTxOnInvalidId"):
+                evse.id_token = None
+                self._evaluate(evse, "Deauthorized", "DeAuthorized")
+                if evse.tx is not None and evse.tx.id == tx_id:
+                    self._end_tx(evse, "Deauthorized", "DeAuthorized")
+
+    def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
+                  remote_start_id: int | None = None) -> None:
+        """Hold an authorization on ``evse``; start the EV-connection timer if unplugged."""
+        evse.id_token = id_token
+        evse.remote_start_id = remote_start_id
+        if evse.tx is not None:
+            evse.tx.id_token = id_token
+            if remote_start_id is not None:
+                evse.tx.remote_start_id = remote_start_id
+        if evse.plugged is None and "ignores_ev_connection_timeout" not in self.quirks:
+            timeout = self.dm.get_int("TxCtrlr", "EVConnectionTimeOut")
+            loop = asyncio.get_running_loop()
+            if evse.connection_timer is not None:
+                evse.connection_timer.cancel()
+            evse.connection_timer = loop.call_later(timeout, self._connection_timeout, evse)
+        self._evaluate(evse, trigger)
+
+    def _connection_timeout(self, evse: Evse) -> None:
+        evse.connection_timer = None
+        if evse.plugged is not None:
+            return
+        self.on_event(f"EVSE {evse.id}: EV not connected within EVConnectionTimeOut")
+        evse.id_token = None
+        evse.remote_start_id = None
+        if evse.tx is not None:
+            self._end_tx(evse, "EVConnectTimeout", "Timeout")
+        self.statuses_changed()
+
+    # ---- bench actions (the operator's hands) -----------------------------------------------
+    async def plug_in(self, evse: int = 1, connector: int = 1) -> None:
+        e = self.evses[evse]
+        e.connectors[connector].plugged = True
+        e.connectors[connector].locked = True
+        if e.connection_timer is not None:
+            e.connection_timer.cancel()
+            e.connection_timer = None
+        self._evaluate(e, "CablePluggedIn")
+
+    async def unplug(self, evse: int = 1, connector: int = 1) -> None:
+        e = self.evses[evse]
+        e.connectors[connector].plugged = False
+        e.connectors[connector].locked = False
+        self._evaluate(e, "EVCommunicationLost", "EVDisconnected")
+
+    async def present_id_token(self, id_token: str, type: str = "ISO14443",
+                               evse: int | None = None) -> None:
+        """An RFID card at the reader: stop a transaction it owns, else authorize (C01)."""
+        token = {"idToken": id_token, "type": type}
+        for e in self.evses.values():
+            if e.tx is not None and e.tx.id_token and e.tx.id_token.get("idToken") == id_token:
+                e.id_token = None
+                self._evaluate(e, "StopAuthorized", "Local")
+                if e.tx is not None:
+                    self._end_tx(e, "StopAuthorized", "Local")
+                return
+        target = self.evses[evse] if evse is not None else next(
+            (e for e in self.evses.values() if (e.plugged is not None and e.tx is None)
+             or (e.tx is not None and e.id_token is None)),
+            next(iter(self.evses.values())))
+        status = await self._authorize_remote(token)
+        if status == "Accepted":
+            self.authorize(target, token, "Authorized")
+
+    async def _authorize_remote(self, token: dict[str, Any]) -> str:
+        if self._online and self.registration == "Accepted":
+            msg = self.send("Authorize", {"idToken": token})
+            reply = await msg.future
+            if reply is not None:
+                info = reply.get("idTokenInfo", {})
+                self.auth_cache[token["idToken"]] = info
+                return str(info.get("status", "Invalid"))
+        cached = self.auth_cache.get(token["idToken"])
+        if cached and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline"):
+            return str(cached.get("status", "Invalid"))
+        return "Invalid"
+
+    async def power_cycle(self) -> None:
+        """Cut and restore power: the station reboots with reason PowerUp."""
+        self.reboot("PowerUp")
+
+    def reboot(self, reason: str) -> None:
+        self.boot_reason = reason
+        self._reboot.set()
+
+    def reconnect(self) -> None:
+        """Drop the connection and reconnect (after a password or network-profile change)."""
+        self._reconnect.set()
+
+    # ---- CSMS-initiated requests -------------------------------------------------------------
+    async def handle_call(self, frame: Frame) -> dict[str, Any]:
+        from harness.emulator.handlers import HANDLERS
+
+        action = frame.action or ""
+        if self.registration == "Rejected" or (
+                self.registration == "Pending" and action not in ALLOWED_WHILE_PENDING):
+            raise FrameError(ErrorCode.SECURITY_ERROR,
+                             f"{action} not allowed while registration is {self.registration}")
+        handler = HANDLERS.get(action)
+        if handler is None:
+            raise FrameError(ErrorCode.NOT_IMPLEMENTED, f"{action} is not supported")
+        result = await handler(self, frame.payload)
+        if isinstance(result, tuple):
+            payload, follow_up = result
+            self._follow_ups[frame.unique_id] = follow_up
+            return payload
+        return result
+
+    def on_replied(self, frame: Frame) -> None:
+        follow_up = self._follow_ups.pop(frame.unique_id, None)
+        if follow_up is not None:
+            self._spawn(follow_up())
+
+    def on_violation(self, kind: str, detail: str, raw: str | bytes) -> None:
+        self.on_event(f"CSMS protocol violation [{kind}] {detail}")
