@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from harness import catalog
 from harness.bench import Bench, BenchError, csms_config, default_bench_path, load_bench
+from harness.csms.files import FileServer
 from harness.csms.server import CsmsServer
 from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
@@ -43,6 +44,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"known: {', '.join(sorted(QUIRKS))}")
     group.addoption("--profile", action="append", default=[], metavar="NAME",
                     help="run only cases of this certification profile (repeatable)")
+    group.addoption("--octt", action="append", default=[], metavar="ID",
+                    help="run only the test(s) implementing this OCTT case id (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,11 +80,16 @@ def _profiles_of(item: pytest.Item) -> set[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = set(config.getoption("--profile") or [])
-    if not wanted:
+    ids = set(config.getoption("--octt") or [])
+    if not wanted and not ids:
         return
     keep, drop = [], []
     for item in items:
-        (keep if _profiles_of(item) & wanted or not item.get_closest_marker("octt") else drop).append(item)
+        octt = item.get_closest_marker("octt")
+        selected = octt is None or not wanted or bool(_profiles_of(item) & wanted)
+        if ids:
+            selected = octt is not None and octt.args[0] in ids
+        (keep if selected else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -204,6 +212,16 @@ async def emulated_station(
         yield station
     finally:
         await station.stop()
+
+
+@pytest.fixture(scope="session")
+def file_server(bench: Bench) -> Iterator[FileServer]:
+    """HTTP server on the CSMS host receiving log uploads and serving files to the station."""
+    server = FileServer(host=bench.csms.host).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 class SkippingOperator:

@@ -115,6 +115,8 @@ class CsmsServer:
         station_id = self._station_id(request.path)
         if station_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "expected /<charging station id>\n")
+        if station_id in self.sessions and self.sessions[station_id].refusing:
+            return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "CSMS offline (test)\n")
         account = self.config.accounts.get(station_id)
         if account is None and not self.config.accept_unknown_stations:
             self.session(station_id).journal.event(f"refused: unknown station id {station_id!r}")

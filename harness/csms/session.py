@@ -136,6 +136,7 @@ class StationSession(RpcPeer):
         self._test_mark = 0
         self.connected = asyncio.Event()
         self.redact: list[str] = []
+        self.refuse_until = 0.0
 
     # ---- test lifecycle -----------------------------------------------------------------
     def begin_test(self) -> int:
@@ -200,6 +201,22 @@ class StationSession(RpcPeer):
         if self.transport is not None:
             self.journal.event(f"harness closes the connection: {reason}")
             await self.transport.close(1001, reason)
+
+    async def go_offline(self, seconds: float, reason: str = "simulated network outage") -> None:
+        """Drop the connection and refuse reconnections for ``seconds`` (HTTP 503), the way a
+        network outage looks to a real station. Returns once the station is disconnected."""
+        self.refuse_until = time.monotonic() + seconds
+        self.journal.event(f"CSMS unreachable for {seconds:g} s: {reason}")
+        await self.disconnect(reason)
+        await self.wait_disconnected()
+
+    def back_online(self) -> None:
+        """End a :meth:`go_offline` outage early."""
+        self.refuse_until = 0.0
+
+    @property
+    def refusing(self) -> bool:
+        return time.monotonic() < self.refuse_until
 
     # ---- RpcPeer hooks: journal, findings -----------------------------------------------
     def on_frame_in(self, raw: str | bytes) -> Entry:
