@@ -139,7 +139,7 @@ class CsmsServer:
                                  f"{list(self.config.subprotocols)}", str(offered))
             await connection.close(1002, "no supported OCPP subprotocol")
             return
-        peer = "%s:%s" % connection.remote_address[:2]
+        peer = "{}:{}".format(*connection.remote_address[:2])
         await session.attach(connection, connection.subprotocol, peer)
 
 

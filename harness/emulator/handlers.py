@@ -144,9 +144,8 @@ def _report_entry(v: Variable) -> dict[str, Any]:
 
 @handles("Reset")
 async def reset(st: EmulatedStation, p: dict[str, Any]) -> Result:
-    if p.get("evseId") is not None:
-        if p["evseId"] not in st.evses:
-            return {"status": "Rejected"}
+    if p.get("evseId") is not None and p["evseId"] not in st.evses:
+        return {"status": "Rejected"}
     busy = [e for e in st.evses.values() if e.tx is not None]
     if busy and p["type"] == "OnIdle":
         st._pending_reset = "OnIdle"

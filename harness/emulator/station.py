@@ -143,9 +143,9 @@ class EmulatedStation(RpcPeer):
         self._online = False
         self._status_reported.clear()
         for evse in self.evses.values():
-            if evse.tx is not None and not evse.tx.ending:
-                if "immediate_reset_keeps_tx" not in self.quirks:
-                    self._end_tx(evse, "AbnormalCondition", "PowerLoss")
+            if evse.tx is not None and not evse.tx.ending \
+                    and "immediate_reset_keeps_tx" not in self.quirks:
+                self._end_tx(evse, "AbnormalCondition", "PowerLoss")
             evse.tx = None
             evse.id_token = None
             evse.power.set_demand(0)
