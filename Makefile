@@ -1,0 +1,55 @@
+# Developer and CI entry points. Every target installs what it needs: CI runs in a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+ALLURE := node_modules/.bin/allure
+BENCH ?= fixtures/benches/emulated.yaml
+
+.PHONY: venv certify test bench clean distclean
+
+venv: $(STAMP)
+
+# Reinstall when pyproject.toml changes (new dependency, new entry point); the stamp records
+# the last successful install.
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+# Run the suites against a bench (default: the emulated one) and build the HTML report with
+# Allure 2 (Java 17; Allure 3 needs Node 22 and embeds analytics, see DESIGN.md).
+certify: venv
+	@if [ ! -x $(ALLURE) ]; then \
+	  if command -v npm >/dev/null; then \
+	    npm install --no-audit --no-fund --no-save --prefix . allure-commandline@2; \
+	  else echo "npm not found: the HTML report needs allure-commandline (npm) - skipping it"; fi; \
+	fi
+	@if ! command -v java >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update && apt-get install -y default-jre-headless; \
+	  else echo "java not found: install a Java 17 runtime (e.g. sudo apt-get install default-jre-headless)"; fi; \
+	fi
+	@rc=0; PATH="$(CURDIR)/node_modules/.bin:$$PATH" ALLURE_NO_ANALYTICS=1 \
+	  $(VENV)/bin/harness certify --bench $(BENCH) || rc=$$?; \
+	echo; echo "Allure results: reports/allure-results"; \
+	echo "HTML report:    reports/html/index.html"; \
+	echo "Summary:        reports/ (summary files)"; \
+	exit $$rc
+
+# Lint, then the project's own tests and every suite (against the emulated bench).
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest tests suites -q
+
+bench: venv
+	$(VENV)/bin/python benchmarks/run.py
+
+clean:
+	rm -rf reports/allure-results reports/html reports/summary* build .pytest_cache .ruff_cache
+	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
+	  -name __pycache__ -type d -exec rm -rf {} +
+
+# Also drop the virtualenv and the npm-installed Allure.
+distclean: clean
+	rm -rf $(VENV) node_modules
