@@ -22,6 +22,7 @@ import yaml
 from harness import catalog
 from harness.csms.responders import CsmsPolicy
 from harness.csms.server import CsmsConfig, StationAccount
+from harness.emulator.quirks import QUIRKS
 
 MODES = ("emulated", "external")
 OCPP_VERSIONS = ("2.0.1", "1.6", "2.1")
@@ -205,7 +206,7 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
                    optional=("name", "emulator", "csms", "actions"))
     environ = os.environ if env is None else env
     station = _station(top["station"], at.child("station"), environ)
-    csms = _csms(top.get("csms", {}), at.child("csms"), station.mode)
+    csms = _csms(top.get("csms") or {}, at.child("csms"), station.mode)
     emulator: EmulatorSpec | None = None
     if station.mode == "emulated":
         emulator = _emulator(top.get("emulator") or {}, at.child("emulator"))
@@ -336,8 +337,10 @@ def _id_tokens(data: Any, at: _At) -> dict[str, IdTokenSpec]:
 def _emulator(data: Any, at: _At) -> EmulatorSpec:
     m = _mapping(data, at, optional=("quirks", "options"))
     options = _mapping(m.get("options") or {}, at.child("options"), free=True)
-    return EmulatorSpec(quirks=_str_tuple(m.get("quirks") or [], at.child("quirks")),
-                        options=dict(options))
+    known = sorted(QUIRKS)
+    quirks = tuple(_choice(q, at.child("quirks").child(i), known)
+                   for i, q in enumerate(_list(m.get("quirks") or [], at.child("quirks"))))
+    return EmulatorSpec(quirks=quirks, options=dict(options))
 
 
 def _csms(data: Any, at: _At, mode: str) -> CsmsSpec:

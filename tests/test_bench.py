@@ -223,6 +223,8 @@ def test_unknown_keys_are_errors_with_a_suggestion(
     ({"station__mode": "external", "csms": {"port": 9000}, "emulator": {"quirks": ["x"]}},
      "emulator", "only used with station.mode 'emulated'"),
     ({"emulator": {"quirks": "slow_boot"}}, "emulator.quirks", "expected a list"),
+    ({"emulator": {"quirks": ["wrong_seqno"]}}, "emulator.quirks[0]",
+     "did you mean 'wrong_seq_no'?"),
 ])
 def test_bad_values_are_errors(tmp_path: Path, changes: dict[str, Any], field: str,
                                fragment: str) -> None:
@@ -272,6 +274,14 @@ def test_bad_actions_are_errors(tmp_path: Path, action: dict[str, Any], field: s
 def test_unknown_parameter_suggests_the_right_one(tmp_path: Path) -> None:
     err = error(tmp_path, variant(actions={"plug_in": {"command": "robot {conector}"}}))
     assert "did you mean 'connector'?" in err.problem
+
+
+def test_known_quirks_and_free_options_are_kept(tmp_path: Path) -> None:
+    data = variant(emulator={"quirks": ["wrong_seq_no"], "options": {"reboot_time": 0.1}})
+    bench = load_bench(write(tmp_path, data), env={})
+    assert bench.emulator is not None
+    assert bench.emulator.quirks == ("wrong_seq_no",)
+    assert bench.emulator.options == {"reboot_time": 0.1}
 
 
 def test_null_action_means_unavailable(tmp_path: Path) -> None:
