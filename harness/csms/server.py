@@ -12,6 +12,7 @@ import base64
 import binascii
 import contextlib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import unquote
@@ -81,7 +82,7 @@ class CsmsServer:
             self.config.host,
             self.config.port,
             process_request=self._process_request,
-            subprotocols=list(self.config.subprotocols),  # type: ignore[arg-type]
+            select_subprotocol=self._select_subprotocol,
             ssl=self.config.ssl_context,
             max_size=2**22,
             ping_interval=20,
@@ -127,6 +128,11 @@ class CsmsServer:
                 self.session(station_id).journal.event(f"refused with HTTP 401: {problem}")
                 return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
         return None
+
+    def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[str]) -> str | None:
+        # OCPP-J 3.1.2: without a common subprotocol, complete the handshake without one and
+        # close right away (websockets' default would answer HTTP 400, hiding the reason).
+        return next((p for p in offered if p in self.config.subprotocols), None)
 
     async def _handle(self, connection: ServerConnection) -> None:
         station_id = self._station_id(connection.request.path if connection.request else "")
