@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
 from harness.evidence import steps
-from harness.operator import ActionUnavailable, ConfiguredOperator, EmulatedOperator, Operator
+from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
 from harness.preconditions import Baseline, ensure_core_preconditions
 
 log = logging.getLogger("harness")
@@ -230,12 +231,11 @@ class SkippingOperator:
     def __init__(self, inner: Operator) -> None:
         self.inner = inner
 
-    async def _do(self, action: str, *args: Any, **kwargs: Any) -> None:
-        with steps.step(f"bench action: {action}{args or ''}{kwargs or ''}"):
-            try:
-                await getattr(self.inner, action)(*args, **kwargs)
-            except ActionUnavailable as exc:
-                pytest.skip(f"bench action {action} unavailable: {exc}")
+    async def _do(self, action: str, *args: Any) -> None:
+        try:
+            await getattr(self.inner, action)(*args)
+        except ActionUnavailable as exc:
+            pytest.skip(f"bench action {action} unavailable: {exc}")
 
     async def plug_in(self, evse: int = 1, connector: int = 1) -> None:
         await self._do("plug_in", evse, connector)
@@ -251,13 +251,30 @@ class SkippingOperator:
         await self._do("power_cycle")
 
 
+class TerminalPrompter:
+    """Asks the person at the bench through the real terminal, with pytest's capture paused
+    (pytest replaces stdin and captures fd 1, so a plain prompt could never be answered)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.capman = config.pluginmanager.getplugin("capturemanager")
+        self.console = ConsolePrompter(stdin=sys.__stdin__, stdout=sys.__stdout__)
+
+    def interactive(self) -> bool:
+        return self.console.interactive()
+
+    async def ask(self, text: str, timeout: float) -> None:
+        paused = self.capman.global_and_fixture_disabled() if self.capman else contextlib.nullcontext()
+        with paused:
+            await self.console.ask(text, timeout)
+
+
 @pytest.fixture(scope="session")
-def operator(bench: Bench, emulated_station: EmulatedStation | None) -> SkippingOperator:
-    """Plug in, unplug, badge, power-cycle: automatic on the emulated bench, else per bench
-    file; an action nobody can perform skips the test with the reason."""
-    if emulated_station is not None:
-        return SkippingOperator(EmulatedOperator(emulated_station))
-    return SkippingOperator(ConfiguredOperator(bench.actions))
+def operator(request: pytest.FixtureRequest, bench: Bench,
+             emulated_station: EmulatedStation | None) -> SkippingOperator:
+    """Plug in, unplug, badge, power-cycle: automatic on the emulated bench; on a real bench by
+    the configured command / HTTP call, else by asking the person at the terminal; an action
+    nobody can perform skips the test with the reason."""
+    return SkippingOperator(operator_for(bench, emulated_station, TerminalPrompter(request.config)))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
