@@ -15,12 +15,3 @@ async def test_cold_boot(station, operator):
     assert boot["reason"] == "PowerUp"
     await station.expect("StatusNotification", within=5)
 
-
-@pytest.mark.octt("TC_F_08_CS")
-async def test_remote_stop(station, operator, bench):
-    from suites.ocpp201.support import start_charging, tx_id
-    started = await start_charging(station, operator, bench)
-    r = await station.call("RequestStopTransaction", {"transactionId": tx_id(started)})
-    assert r["status"] == "Accepted"
-    ended = await station.expect("TransactionEvent", {"eventType": "Ended"})
-    assert ended["transactionInfo"]["stoppedReason"] == "Remote"
