@@ -18,6 +18,7 @@ class Connector:
     plugged: bool = False
     locked: bool = False
     faulted: bool = False
+    pending_operative: bool | None = None  # ChangeAvailability scheduled until the tx ends
 
 
 @dataclass

@@ -183,52 +183,71 @@ async def set_network_profile(st: EmulatedStation, p: dict[str, Any]) -> Result:
 # ---- G: availability -------------------------------------------------------------------------
 @handles("ChangeAvailability")
 async def change_availability(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    """G03 (EVSE or connector) and G04 (whole station).
+
+    Already in the requested state: Accepted, nothing changes, nothing is reported
+    (G03.FR.03, G04.FR.04). A transaction in the way of Inoperative: Scheduled, and the change
+    takes effect when it ends (G03.FR.05, G04.FR.06; see ``apply_scheduled_availability``).
+    Otherwise: Accepted, and every connector whose status changed is reported (G03.FR.04,
+    G04.FR.05). The state is kept over a reboot (G03.FR.08, G04.FR.09).
+    """
     operative = p["operationalStatus"] == "Operative"
-    target = p.get("evse")
-    if target is None or target.get("id", 0) == 0:
-        busy = any(e.tx is not None for e in st.evses.values())
-        if st.operative == operative:
-            return {"status": "Accepted"}
-        if busy and not operative:
-            for e in st.evses.values():
-                if e.tx is not None:
-                    e.pending_operative = None
-            st._pending_station = operative  # type: ignore[attr-defined]
-
-            async def later() -> None:
-                await _when_idle(st, None)
-                st.operative = operative
-                st.statuses_changed()
-
-            return {"status": "Scheduled"}, later
-        st.operative = operative
-        return {"status": "Accepted"}, _statuses(st)
-    evse = st.evses.get(target["id"])
+    target = p.get("evse") or {}
+    evse_id = target.get("id", 0)
+    connector_id = target.get("connectorId")
+    if evse_id == 0:
+        if connector_id:
+            return {"status": "Rejected"}
+        busy = [e for e in st.evses.values() if e.tx is not None]
+        scope = [(e.id, c) for e in st.evses.values() for c in e.connectors]
+        return _change_availability(st, st, operative, busy, scope, "station")
+    evse = st.evses.get(evse_id)
     if evse is None:
         return {"status": "Rejected"}
-    connector_id = target.get("connectorId")
-    if connector_id is not None:
-        connector = evse.connectors.get(connector_id)
-        if connector is None:
-            return {"status": "Rejected"}
-        if connector.operative == operative:
-            return {"status": "Accepted"}
-        if evse.tx is not None and not operative:
-            async def later_connector() -> None:
-                await _when_idle(st, evse.id)
-                assert connector is not None
-                connector.operative = operative
+    busy = [evse] if evse.tx is not None else []
+    if connector_id is None:
+        return _change_availability(st, evse, operative, busy,
+                                    [(evse.id, c) for c in evse.connectors], "evse")
+    connector = evse.connectors.get(connector_id)
+    if connector is None:
+        return {"status": "Rejected"}
+    if "availability_change_ignored_for_connector" in st.quirks:
+        return {"status": "Accepted"}
+    return _change_availability(st, connector, operative, busy, [(evse.id, connector_id)],
+                                "connector")
+
+
+def _change_availability(st: EmulatedStation, unit: Any, operative: bool, busy: list[Any],
+                         scope: list[tuple[int, int]], level: str) -> Result:
+    """``unit`` is the station, an Evse or a Connector: ``operative`` + ``pending_operative``."""
+    if unit.pending_operative is not None:
+        if unit.pending_operative == operative:
+            return {"status": "Scheduled"}  # asked again for what is already scheduled
+        unit.pending_operative = None  # the opposite request cancels the scheduled change
+    if unit.operative == operative:
+        if "status_on_unchanged_availability" in st.quirks:
+            async def announce_anyway() -> None:
+                for evse_id, connector_id in scope:
+                    st.send("StatusNotification", st._status_payload(evse_id, connector_id))
+
+            return {"status": "Accepted"}, announce_anyway
+        return {"status": "Accepted"}
+    if busy and not operative:
+        if "scheduled_change_applied_immediately" in st.quirks:
+            async def switch_off_now() -> None:
+                for evse in busy:
+                    st._end_tx(evse, "AbnormalCondition", "Other")
+                unit.operative = operative
                 st.statuses_changed()
 
-            return {"status": "Scheduled"}, later_connector
-        connector.operative = operative
-        return {"status": "Accepted"}, _statuses(st)
-    if evse.operative == operative and evse.pending_operative is None:
-        return {"status": "Accepted"}
-    if evse.tx is not None and not operative:
-        evse.pending_operative = operative
+            return {"status": "Scheduled"}, switch_off_now
+        unit.pending_operative = operative
         return {"status": "Scheduled"}
-    evse.operative = operative
+    unit.operative = operative
+    if "no_status_for_evse_change" in st.quirks and level == "evse":
+        for evse_id, connector_id in scope[1:]:  # only the first connector gets reported
+            st._status_reported[(evse_id, connector_id)] = st.connector_status(evse_id,
+                                                                              connector_id)
     return {"status": "Accepted"}, _statuses(st)
 
 
@@ -237,11 +256,6 @@ def _statuses(st: EmulatedStation) -> FollowUp:
         st.statuses_changed()
 
     return report
-
-
-async def _when_idle(st: EmulatedStation, evse_id: int | None) -> None:
-    while any(e.tx is not None for e in st.evses.values() if evse_id in (None, e.id)):
-        await asyncio.sleep(0.05)
 
 
 # ---- F: remote control -----------------------------------------------------------------------
@@ -387,6 +401,7 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
     filename = f"{st.config.station_id}-{kind}-{request_id}.log"
     location = p["log"]["remoteLocation"]
     retries = int(p.get("retries", 0) or 0)
+    retry_interval = float(p.get("retryInterval", 0) or 0)
 
     async def upload() -> None:
         st.send("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
@@ -396,10 +411,14 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
         body = ("\n".join(lines) + "\n").encode()
         url = location if not location.endswith("/") else location + filename
         ok = False
-        for _ in range(retries + 1):
+        for attempt in range(retries + 1):
+            if attempt:
+                await asyncio.sleep(retry_interval)
             ok = await asyncio.to_thread(_http_put, url, body)
             if ok:
                 break
+        if "log_upload_failure_reported_uploaded" in st.quirks:
+            ok = True
         st.send("LogStatusNotification",
                 {"status": "Uploaded" if ok else "UploadFailure", "requestId": request_id})
 
@@ -425,6 +444,8 @@ async def customer_information(st: EmulatedStation, p: dict[str, Any]) -> Result
         return {"status": "Rejected"}
 
     async def notify() -> None:
+        if "customer_information_no_notify" in st.quirks:
+            return
         key = token.get("idToken") if token else None
         data = "No customer data found"
         if key and key in st.auth_cache:
@@ -446,5 +467,14 @@ async def data_transfer(st: EmulatedStation, p: dict[str, Any]) -> Result:
     if "data_transfer_accepted" in st.quirks:
         return {"status": "Accepted"}
     if p["vendorId"] != st.config.vendor:
-        return {"status": "UnknownVendorId"}
-    return {"status": "UnknownMessageId"}
+        return {"status": "UnknownVendorId"}  # P01.FR.05
+    return {"status": "UnknownMessageId"}  # P01.FR.06: this station implements no messageId
+
+
+def has_custom_data(payload: Any) -> bool:
+    """Whether a request carries CustomDataType anywhere (the ``rejects_custom_data`` quirk)."""
+    if isinstance(payload, dict):
+        return "customData" in payload or any(has_custom_data(v) for v in payload.values())
+    if isinstance(payload, list):
+        return any(has_custom_data(v) for v in payload)
+    return False

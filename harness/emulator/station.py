@@ -77,6 +77,7 @@ class EmulatedStation(RpcPeer):
             for evse_id, connectors in config.evses.items()
         }
         self.operative = True
+        self.pending_operative: bool | None = None  # station-wide change scheduled (G04.FR.06)
         self.registration: str | None = None
         self.network_profiles: dict[int, dict[str, Any]] = {
             0: {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": config.csms_url,
@@ -149,15 +150,14 @@ class EmulatedStation(RpcPeer):
             evse.tx = None
             evse.id_token = None
             evse.power.set_demand(0)
-            if evse.pending_operative is not None:
-                evse.operative = evse.pending_operative
-                evse.pending_operative = None
-            if "availability_not_persisted" in self.quirks:
+        # The reboot ended every transaction: changes scheduled until then take effect now.
+        self.apply_scheduled_availability()
+        if "availability_not_persisted" in self.quirks:
+            self.operative = True
+            for evse in self.evses.values():
                 evse.operative = True
                 for c in evse.connectors.values():
                     c.operative = True
-        if "availability_not_persisted" in self.quirks:
-            self.operative = True
         self._queue = deque(m for m in self._queue if m.tx_id is not None)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -480,13 +480,18 @@ class EmulatedStation(RpcPeer):
         c = evse.connectors[connector_id]
         if c.faulted:
             return "Faulted"
-        if c.plugged or (evse.tx is not None and evse.plugged is c):
+        if c.plugged:
+            # An Inoperative change lands on a plugged connector once the cable is gone
+            # (G01 state transitions: Occupied -> Unavailable at unplug, if scheduled).
             return "Occupied"
         if not (self.operative and evse.operative and c.operative):
+            return "Unavailable"  # effective availability: station AND EVSE AND connector
+        if evse.plugged is not None:
+            # An EVSE serves one EV at a time; OCPP 2.0.1 leaves it to the station whether its
+            # other connectors show Unavailable meanwhile ("at its discretion"). This one does.
             return "Unavailable"
-        if evse.tx is not None or (evse.plugged is not None and evse.plugged is not c):
-            return "Unavailable" if evse.plugged is not None else "Available"
         return "Available"
+
 
     def _status_payload(self, evse_id: int, connector_id: int) -> dict[str, Any]:
         return {"timestamp": iso(), "connectorStatus": self.connector_status(evse_id, connector_id),
@@ -516,12 +521,41 @@ class EmulatedStation(RpcPeer):
 
     def statuses_changed(self) -> None:
         self._report_statuses(everything=False)
+        if "late_scheduled_unavailable" in self.quirks \
+                and self.apply_scheduled_availability(unplugged_only=True):
+            self._report_statuses(everything=False)  # the defect: Available went out first
+
+    def apply_scheduled_availability(self, *, unplugged_only: bool = False) -> bool:
+        """Let ChangeAvailability requests answered Scheduled take effect on every EVSE whose
+        transaction has ended (G03.FR.05), station-wide once none is left (G04.FR.06).
+        Returns whether anything changed; the caller reports the statuses."""
+        changed = False
+
+        def idle(evse: Evse) -> bool:
+            return evse.tx is None and not (unplugged_only and evse.plugged is not None)
+
+        for evse in self.evses.values():
+            if not idle(evse):
+                continue
+            if evse.pending_operative is not None:
+                evse.operative, evse.pending_operative = evse.pending_operative, None
+                changed = True
+            for c in evse.connectors.values():
+                if c.pending_operative is not None:
+                    c.operative, c.pending_operative = c.pending_operative, None
+                    changed = True
+        if self.pending_operative is not None and all(idle(e) for e in self.evses.values()):
+            self.operative, self.pending_operative = self.pending_operative, None
+            changed = True
+        return changed
+
 
     # ---- transactions -----------------------------------------------------------------------
     def _points(self, evse: Evse) -> dict[str, bool]:
         connected = evse.plugged is not None
         authorized = evse.id_token is not None
-        closed = connected and authorized and evse.operative and self.operative
+        closed = connected and authorized and evse.operative and self.operative \
+            and evse.plugged is not None and evse.plugged.operative
         return {
             "ParkingBayOccupancy": connected, "EVConnected": connected,
             "Authorized": authorized, "DataSigned": authorized,
@@ -599,9 +633,8 @@ class EmulatedStation(RpcPeer):
             self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
                            meter=[*tx.ended_samples, final])
         evse.tx = None
-        if evse.pending_operative is not None:
-            evse.operative = evse.pending_operative
-            evse.pending_operative = None
+        if "late_scheduled_unavailable" not in self.quirks:
+            self.apply_scheduled_availability()
         if self._pending_reset == "OnIdle" and all(e.tx is None for e in self.evses.values()):
             self._pending_reset = None
             self.reboot("RemoteReset")
@@ -735,9 +768,11 @@ class EmulatedStation(RpcPeer):
 
     # ---- CSMS-initiated requests -------------------------------------------------------------
     async def handle_call(self, frame: Frame) -> dict[str, Any]:
-        from harness.emulator.handlers import HANDLERS
+        from harness.emulator.handlers import HANDLERS, has_custom_data
 
         action = frame.action or ""
+        if "rejects_custom_data" in self.quirks and has_custom_data(frame.payload):
+            raise FrameError(ErrorCode.FORMAT_VIOLATION, "additional property customData")
         if self.registration == "Rejected" or (
                 self.registration == "Pending" and action not in ALLOWED_WHILE_PENDING):
             raise FrameError(ErrorCode.SECURITY_ERROR,
