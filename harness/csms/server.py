@@ -117,6 +117,8 @@ class CsmsServer:
         if station_id is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "expected /<charging station id>\n")
         if station_id in self.sessions and self.sessions[station_id].refusing:
+            self.sessions[station_id].journal.event("connection attempt refused with HTTP 503 "
+                                                    "(simulated CSMS outage)")
             return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "CSMS offline (test)\n")
         account = self.config.accounts.get(station_id)
         if account is None and not self.config.accept_unknown_stations:
@@ -127,6 +129,8 @@ class CsmsServer:
             if problem:
                 self.session(station_id).journal.event(f"refused with HTTP 401: {problem}")
                 return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
+            self.session(station_id).journal.event(
+                f"HTTP Basic auth accepted: user {station_id!r} with the expected password")
         return None
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[str]) -> str | None:

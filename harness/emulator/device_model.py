@@ -205,6 +205,9 @@ def core_device_model(
     v("OCPPCommCtrlr", "RetryBackOffRepeatTimes", "integer", "3", min=0, max=100)
     v("OCPPCommCtrlr", "RetryBackOffWaitMinimum", "integer", "1", min=0, max=3600, unit="s")
     v("OCPPCommCtrlr", "WebSocketPingInterval", "integer", "30", min=0, max=3600, unit="s")
+    # Required since the 2025-01 errata; the slot of the connection in use (set on connect).
+    v("OCPPCommCtrlr", "ActiveNetworkProfile", "integer", "0", mutability="ReadOnly",
+      persistent=False)
     # DeviceDataCtrlr
     for inst, value in (("GetReport", "20"), ("GetVariables", "20"), ("SetVariables", "20")):
         v("DeviceDataCtrlr", "ItemsPerMessage", "integer", value, variable_instance=inst,

@@ -8,8 +8,8 @@ GetBaseReport before it sends the NotifyReports, and a Reset before it reboots.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -76,10 +76,12 @@ async def set_variables(st: EmulatedStation, p: dict[str, Any]) -> Result:
         if "attributeType" in item:
             result["attributeType"] = attr
         if var is not None:
+            old = var.value
             result["attributeStatus"] = _set_one(st, var, attr, item["attributeValue"])
             if result["attributeStatus"] == "Rejected":
                 result["attributeStatusInfo"] = {"reasonCode": "InvalidValue"}
-            if var.name == "BasicAuthPassword" and result["attributeStatus"] == "Accepted":
+            if var.name == "BasicAuthPassword" and result["attributeStatus"] == "Accepted" \
+                    and var.value != old:
                 reconnect = True
         results.append(result)
     response = {"setVariableResult": results}
@@ -103,6 +105,12 @@ def _set_one(st: EmulatedStation, var: Variable, attr: str, value: str) -> str:
             return "Accepted"
         st.on_event(f"SetVariables {var.component}.{var.name}={value!r} rejected: {problem}")
         return "Rejected"
+    if (var.component, var.name) == ("OCPPCommCtrlr", "NetworkConfigurationPriority"):
+        empty = [s for s in value.split(",") if s and int(s) not in st.network_profiles]
+        if empty:
+            st.on_event(f"NetworkConfigurationPriority={value!r} rejected: no network profile "
+                        f"in slot(s) {empty}")
+            return "Rejected"
     var.value = value
     return "RebootRequired" if var.reboot_required else "Accepted"
 
@@ -122,8 +130,9 @@ async def get_base_report(st: EmulatedStation, p: dict[str, Any]) -> Result:
     async def send_reports() -> None:
         per_message = st.dm.get_int("DeviceDataCtrlr", "ItemsPerMessage", "GetReport")
         chunks = [variables[i:i + per_message] for i in range(0, len(variables), per_message)]
-        for seq, chunk in enumerate(chunks):
-            last = seq == len(chunks) - 1
+        first_seq = 1 if "report_seq_from_one" in st.quirks else 0
+        for seq, chunk in enumerate(chunks, start=first_seq):
+            last = seq == first_seq + len(chunks) - 1
             st.send("NotifyReport", {
                 "requestId": p["requestId"], "generatedAt": _now(), "seqNo": seq,
                 "tbc": (not last) or "report_tbc_wrong" in st.quirks,
@@ -136,48 +145,83 @@ async def get_base_report(st: EmulatedStation, p: dict[str, Any]) -> Result:
 def _report_entry(v: Variable) -> dict[str, Any]:
     attribute: dict[str, Any] = {"type": "Actual", "mutability": v.mutability,
                                  "persistent": v.persistent, "constant": False}
-    if v.mutability != "WriteOnly":
-        attribute["value"] = v.value[:2500]
+    if v.mutability != "WriteOnly":  # B07.FR.03: never the value of a WriteOnly variable
+        value = _now() if (v.component, v.name) == ("ClockCtrlr", "DateTime") else v.value
+        attribute["value"] = value[:2500]
     return {"component": v.component_json(), "variable": v.variable_json(),
             "variableAttribute": [attribute], "variableCharacteristics": v.characteristics()}
 
 
 @handles("Reset")
 async def reset(st: EmulatedStation, p: dict[str, Any]) -> Result:
-    if p.get("evseId") is not None and p["evseId"] not in st.evses:
+    """B11 / B12. This station cannot reset a single EVSE (feature C-13 not claimed): Rejected
+    (B11.FR.09, B12.FR.09). OnIdle while not idle (a transaction, or a cable still plugged in):
+    Scheduled, performed once idle (B12.FR.01, B12.FR.03). Immediate: every transaction is
+    ended with ResetCommand / ImmediateReset and delivered before the reboot (B12.FR.04)."""
+    if p.get("evseId") is not None:
         return {"status": "Rejected"}
     busy = [e for e in st.evses.values() if e.tx is not None]
-    if busy and p["type"] == "OnIdle":
+    if p["type"] == "OnIdle" and not st.is_idle() \
+            and "onidle_reset_interrupts_tx" not in st.quirks:
         st._pending_reset = "OnIdle"
         return {"status": "Scheduled"}
 
     async def do_reset() -> None:
-        if "immediate_reset_keeps_tx" not in st.quirks:
-            for evse in busy:
-                st._end_tx(evse, "ResetCommand", "ImmediateReset")
-            # Deliver the Ended events before going down, as a real station flushes its queue.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_queue_drained(st), st._message_timeout())
-        st.reboot("RemoteReset")
+        if "immediate_reset_keeps_tx" in st.quirks:
+            st.reboot("RemoteReset")
+            return
+        for evse in busy:
+            st._end_tx(evse, "ResetCommand", "ImmediateReset")
+        await st.reset_now()
 
     return {"status": "Accepted"}, do_reset
 
 
-async def _queue_drained(st: EmulatedStation) -> None:
-    while st._queue:
-        await asyncio.gather(*(m.future for m in list(st._queue)), return_exceptions=True)
-
-
 @handles("SetNetworkProfile")
 async def set_network_profile(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    """B09: validate the profile and store it in its slot (kept over a reboot)."""
     slot = p["configurationSlot"]
     data = p["connectionData"]
+    _, priority = st.dm.find({"name": "OCPPCommCtrlr"}, {"name": "NetworkConfigurationPriority"})
+    slots = priority.values_list if priority is not None else ()
+    if str(slot) not in slots:
+        return _network_profile_rejected("InvalidConfSlot", f"slot {slot} is not one of {slots}")
     current = st.dm.get_int("SecurityCtrlr", "SecurityProfile")
-    if (not 0 <= slot <= 7 or data["securityProfile"] < current or slot == st.connected_slot
-            or data.get("ocppVersion") not in ("OCPP20",)):
-        return {"status": "Rejected"}
-    st.network_profiles[slot] = data
+    if data["securityProfile"] < current:
+        return _network_profile_rejected(
+            "NoSecurityDowngrade", f"security profile {data['securityProfile']} < {current}")
+    if slot == st.connected_slot:
+        return _network_profile_rejected("InvalidConfSlot", f"slot {slot} is in use")
+    problem = _network_profile_problem(data)
+    if problem is not None and "accepts_invalid_network_profile" not in st.quirks:
+        return _network_profile_rejected("InvalidNetworkConf", problem)
+    st.network_profiles[slot] = dict(data)
     return {"status": "Accepted"}
+
+
+def _network_profile_problem(data: dict[str, Any]) -> str | None:
+    """B09.FR.02: what makes this connectionData unusable for this station, or None."""
+    if data.get("ocppVersion") != "OCPP20":
+        return f"ocppVersion {data.get('ocppVersion')} not supported"
+    if data.get("ocppTransport", "JSON") != "JSON":
+        return "only the JSON transport is supported"
+    url = urllib.parse.urlsplit(data["ocppCsmsUrl"])
+    if url.scheme not in ("ws", "wss") or not url.hostname:
+        return f"ocppCsmsUrl {data['ocppCsmsUrl']!r} is not a ws:// or wss:// URL"
+    try:
+        url.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        return f"ocppCsmsUrl {data['ocppCsmsUrl']!r} has an invalid port"
+    tls = data["securityProfile"] >= 2
+    if tls != (url.scheme == "wss"):
+        return f"security profile {data['securityProfile']} does not match {url.scheme}://"
+    if tls:
+        return "this station has no TLS support (security profiles 2 and 3)"
+    return None
+
+
+def _network_profile_rejected(reason: str, info: str) -> dict[str, Any]:
+    return {"status": "Rejected", "statusInfo": {"reasonCode": reason, "additionalInfo": info[:512]}}
 
 
 # ---- G: availability -------------------------------------------------------------------------

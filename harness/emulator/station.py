@@ -167,15 +167,22 @@ class EmulatedStation(RpcPeer):
         return task
 
     # ---- connection -------------------------------------------------------------------------
-    def _connection_target(self, attempt: int) -> tuple[int, dict[str, Any]]:
-        """Which network profile to use: by priority, falling back after failed attempts."""
+    def _connection_target(self, failures: int) -> tuple[int, dict[str, Any]]:
+        """Which network profile to try after ``failures`` failed attempts since the last
+        connection or reboot: the first entry of NetworkConfigurationPriority first (B10.FR.04),
+        NetworkProfileConnectionAttempts attempts per entry (B10.FR.03), then the next entry;
+        after the last entry, start over with the first (B10.FR.08)."""
         priority = [int(s) for s in self.dm.get_list("OCPPCommCtrlr",
                                                      "NetworkConfigurationPriority")
                     if int(s) in self.network_profiles] or [0]
+        if "ignores_network_priority" in self.quirks:
+            # The defect: stays with the profile it last connected with.
+            slot = self.connected_slot if self.connected_slot in self.network_profiles else 0
+            return slot, self.network_profiles[slot]
         per_slot = max(1, self.dm.get_int("OCPPCommCtrlr", "NetworkProfileConnectionAttempts"))
-        index = min(len(priority) - 1, attempt // per_slot) if attempt else 0
-        if attempt >= per_slot * len(priority):
-            index = (attempt // per_slot) % len(priority)
+        index = (failures // per_slot) % len(priority)
+        if "no_network_fallback" in self.quirks:
+            index = 0
         slot = priority[index]
         return slot, self.network_profiles[slot]
 
@@ -204,11 +211,14 @@ class EmulatedStation(RpcPeer):
             await asyncio.wait_for(self._reboot.wait(), max(delay, 0.01))
 
     async def _connection_loop(self) -> None:
+        # ``failures`` picks the network profile (B10.FR.03); ``attempt`` is the back-off step
+        # of OCPP-J Part 4 section 5.3, reset by a successful connection.
+        failures = 0
         attempt = 0
         workers = [self._spawn(self._sender()), self._spawn(self._timers())]
         try:
             while not self._reboot.is_set():
-                slot, profile = self._connection_target(attempt)
+                slot, profile = self._connection_target(failures)
                 url = profile["ocppCsmsUrl"].rstrip("/") + "/" + self.config.station_id
                 try:
                     ws = await connect(
@@ -218,11 +228,18 @@ class EmulatedStation(RpcPeer):
                     )
                 except Exception as exc:
                     attempt += 1
+                    failures += 1
                     self.on_event(f"connect to {url} failed ({exc}); attempt {attempt}")
                     await self._backoff(attempt)
                     continue
                 attempt = 0
+                failures = 0
+                if self.connected_slot is not None and slot != self.connected_slot:
+                    # B10.FR.10: connected through another profile than last time: boot again.
+                    self._needs_boot = True
                 self.connected_slot = slot
+                with contextlib.suppress(KeyError):
+                    self.dm.put("OCPPCommCtrlr", "ActiveNetworkProfile", str(slot))
                 self.connects += 1
                 self._reconnect.clear()
                 serving = self._spawn(self.serve(ws))
@@ -262,7 +279,7 @@ class EmulatedStation(RpcPeer):
 
     async def _on_connected(self) -> None:
         try:
-            if self._needs_boot:
+            if self._needs_boot or "reconnects_with_boot" in self.quirks:
                 await self._boot()
                 self._needs_boot = False
                 self._online = True
@@ -273,7 +290,9 @@ class EmulatedStation(RpcPeer):
                 if "drops_queue_after_reconnect" in self.quirks:
                     self._queue = deque(m for m in self._queue if m.tx_id is None)
                 self._online = True
-                everything = offline_for > threshold or "status_burst_below_threshold" in self.quirks
+                # B04.FR.01 / B04.FR.02: every connector after a long outage, else the changes.
+                long_outage = offline_for > threshold and "no_full_status_after_offline" not in self.quirks
+                everything = long_outage or "status_burst_below_threshold" in self.quirks
                 self._report_statuses(everything=everything)
             self._last_heartbeat = time.monotonic()
             self._wake.set()
@@ -311,7 +330,11 @@ class EmulatedStation(RpcPeer):
                 first = next(iter(connector.connectors))
                 await self.call("StatusNotification", self._status_payload(evse_id, first),
                                 self._message_timeout())
+            # Pending / Rejected: the next BootNotification once the response's interval is over
+            # (or earlier when the CSMS triggers it, F06.FR.17).
             retry = interval if interval > 0 else 10
+            if "boot_retry_too_fast" in self.quirks:
+                retry = 0.3
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._boot_trigger.wait(), retry)
 
@@ -635,9 +658,7 @@ class EmulatedStation(RpcPeer):
         evse.tx = None
         if "late_scheduled_unavailable" not in self.quirks:
             self.apply_scheduled_availability()
-        if self._pending_reset == "OnIdle" and all(e.tx is None for e in self.evses.values()):
-            self._pending_reset = None
-            self.reboot("RemoteReset")
+        self.check_pending_reset()
         self.statuses_changed()
 
     def _tx_event(self, evse: Evse, event_type: str, trigger: str, *,
@@ -721,6 +742,7 @@ class EmulatedStation(RpcPeer):
         e.connectors[connector].plugged = False
         e.connectors[connector].locked = False
         self._evaluate(e, "EVCommunicationLost", "EVDisconnected")
+        self.check_pending_reset()
 
     async def present_id_token(self, id_token: str, type: str = "ISO14443",
                                evse: int | None = None) -> None:
@@ -766,6 +788,27 @@ class EmulatedStation(RpcPeer):
         """Drop the connection and reconnect (after a password or network-profile change)."""
         self._reconnect.set()
 
+    # ---- reset (B11, B12) --------------------------------------------------------------------
+    def is_idle(self) -> bool:
+        """OnIdle in the sense of B11 (errata 2025-06): no transaction, no cable plugged in."""
+        return all(e.tx is None and e.plugged is None for e in self.evses.values())
+
+    def check_pending_reset(self) -> None:
+        """Perform a Reset OnIdle answered Scheduled once the station is idle (B12.FR.03)."""
+        if self._pending_reset == "OnIdle" and self.is_idle():
+            self._pending_reset = None
+            self._spawn(self.reset_now())
+
+    async def reset_now(self) -> None:
+        """Reboot for a Reset, after delivering what is queued (the Ended events, B12.FR.04)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue_drained(), self._message_timeout())
+        self.reboot("PowerUp" if "reset_reason_power_up" in self.quirks else "RemoteReset")
+
+    async def queue_drained(self) -> None:
+        while self._queue:
+            await asyncio.gather(*(m.future for m in list(self._queue)), return_exceptions=True)
+
     # ---- CSMS-initiated requests -------------------------------------------------------------
     async def handle_call(self, frame: Frame) -> dict[str, Any]:
         from harness.emulator.handlers import HANDLERS, has_custom_data
@@ -773,8 +816,11 @@ class EmulatedStation(RpcPeer):
         action = frame.action or ""
         if "rejects_custom_data" in self.quirks and has_custom_data(frame.payload):
             raise FrameError(ErrorCode.FORMAT_VIOLATION, "additional property customData")
-        if self.registration == "Rejected" or (
-                self.registration == "Pending" and action not in ALLOWED_WHILE_PENDING):
+        # B03.FR.08: while Pending or Rejected, requests the CSMS may not send then are answered
+        # with CALLERROR SecurityError (Pending allows configuration and TriggerMessage).
+        if "serves_requests_while_pending" not in self.quirks and (
+                self.registration == "Rejected" or (
+                self.registration == "Pending" and action not in ALLOWED_WHILE_PENDING)):
             raise FrameError(ErrorCode.SECURITY_ERROR,
                              f"{action} not allowed while registration is {self.registration}")
         handler = HANDLERS.get(action)
