@@ -163,6 +163,28 @@ def boot_within(bench: Bench) -> float:
     return max(120.0, bench.csms.message_timeout * 12)
 
 
+@pytest.fixture(autouse=True)
+async def statuses_known(station: StationSession, bench: Bench) -> None:
+    """Before a test watches statuses: every connector has been reported since the station's
+    last BootNotification (it reports them all right after, B01), so that none of those
+    reports lands in the test. Bounded by the message timeout; never fails by itself."""
+    targets = connectors(bench)
+    deadline = time.monotonic() + timeout(bench)
+    while True:
+        boot: int | None = None
+        seen: set[Target] = set()
+        for entry in station.received(0):
+            if entry.action == "BootNotification":
+                boot, seen = entry.seq, set()
+            elif entry.action in ("StatusNotification", "NotifyEvent") \
+                    and entry.verdict != "pending":
+                seen |= {(e, c) for e, c, _ in reported_statuses(entry.payload or {})}
+        remaining = deadline - time.monotonic()
+        if boot is None or all(t in seen for t in targets) or remaining <= 0:
+            return
+        await station.journal.wait_change(remaining)
+
+
 async def make_inoperative(station: StationSession, bench: Bench, *, evse: int | None = None,
                            connector: int | None = None) -> None:
     """Precondition: the scope is Inoperative and its connectors are reported Unavailable."""
