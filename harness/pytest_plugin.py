@@ -309,6 +309,7 @@ async def station(
         request.node.stash[MARK_KEY] = mark
         yield session
     finally:
+        session.restore_responders()
         with contextlib.suppress(Exception):
             await baseline.restore(session)
         _attach_journal(request.node, session, mark)

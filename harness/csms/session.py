@@ -141,9 +141,14 @@ class StationSession(RpcPeer):
     # ---- test lifecycle -----------------------------------------------------------------
     def begin_test(self) -> int:
         """Start a test: restore default responders, search only from now on."""
-        self.responders = dict(self._defaults)
+        self.restore_responders()
         self._test_mark = self.journal.mark()
         return self._test_mark
+
+    def restore_responders(self) -> None:
+        """Answer as the conformant CSMS again: a test's ``respond()`` overrides end with it,
+        before the next test's preconditions (which need their answers)."""
+        self.responders = dict(self._defaults)
 
     @property
     def test_mark(self) -> int:

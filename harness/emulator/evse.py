@@ -31,6 +31,9 @@ class Transaction:
     reached: set[str] = field(default_factory=set)  # stop points that have been true
     ending: bool = False
     ended_samples: list[dict[str, Any]] = field(default_factory=list)
+    # monotonic times of the last TxUpdatedInterval / TxEndedInterval samples (J02)
+    sampled_at: float | None = None
+    ended_sampled_at: float | None = None
 
     def next_seq(self) -> int:
         seq = self.seq_no

@@ -338,11 +338,12 @@ async def request_stop(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return {"status": "Accepted" if "remote_stop_unknown_accepted" in st.quirks else "Rejected"}
 
     async def stop() -> None:
+        # F03: as a local stop, the energy transfer stops; the transaction ends if TxStopPoint
+        # says so (Authorized, PowerPathClosed, ...), else when the EV leaves.
         assert evse is not None
         evse.id_token = None
-        st._evaluate(evse, "RemoteStop", "Remote")
-        if evse.tx is not None:
-            st._end_tx(evse, "RemoteStop", "Remote")
+        reason = "Local" if "remote_stop_wrong_reason" in st.quirks else "Remote"
+        st._evaluate(evse, "RemoteStop", reason)
 
     return {"status": "Accepted"}, stop
 

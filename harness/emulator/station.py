@@ -99,7 +99,8 @@ class EmulatedStation(RpcPeer):
         self._reboot = asyncio.Event()
         self._reconnect = asyncio.Event()
         self._last_heartbeat = time.monotonic()
-        self._next_aligned: float | None = None
+        # clock-aligned sampling: kind ('aligned', 'ended') -> (next boundary, its interval)
+        self._aligned_due: dict[str, tuple[float, int]] = {}
         self._status_reported: dict[tuple[int, int], str] = {}
         self._main_task: asyncio.Task[None] | None = None
         self._bg: set[asyncio.Task[Any]] = set()
@@ -374,6 +375,8 @@ class EmulatedStation(RpcPeer):
                         and "no_tx_event_retry" not in self.quirks):
                     interval = self.dm.get_int("OCPPCommCtrlr", "MessageAttemptInterval",
                                                "TransactionEvent")
+                    if "retry_interval_ignored" in self.quirks:
+                        interval = 0
                     self.on_event(f"{msg.action} failed ({type(exc).__name__}); retry "
                                   f"{msg.attempts} in {interval * msg.attempts} s")
                     await asyncio.sleep(interval * msg.attempts)
@@ -420,18 +423,18 @@ class EmulatedStation(RpcPeer):
         ended_interval = self.dm.get_int("AlignedDataCtrlr", "TxEndedInterval")
         wall = time.time()
         for kind, ivl in (("aligned", interval), ("ended", ended_interval)):
-            attr = f"_next_{kind}"
             if ivl <= 0:
-                setattr(self, attr, None)
+                self._aligned_due.pop(kind, None)
                 continue
-            due = getattr(self, attr, None)
             offset = ivl / 2 if "clock_aligned_off_grid" in self.quirks else 0.0
-            if due is None:
-                setattr(self, attr, math.floor(wall / ivl) * ivl + ivl + offset)
+            following = math.floor(wall / ivl) * ivl + ivl + offset
+            due, was = self._aligned_due.get(kind, (None, ivl))
+            if due is None or was != ivl:  # just enabled, or a new interval: its next boundary
+                self._aligned_due[kind] = (following, ivl)
                 continue
             if wall < due:
                 continue
-            setattr(self, attr, math.floor(wall / ivl) * ivl + ivl + offset)
+            self._aligned_due[kind] = (following, ivl)
             if kind == "aligned":
                 self._send_aligned(due)
             else:
@@ -457,20 +460,26 @@ class EmulatedStation(RpcPeer):
         if tx is None or tx.ending:
             return
         interval = self.dm.get_int("SampledDataCtrlr", "TxUpdatedInterval")
-        last = getattr(tx, "_last_sample", None)
-        if last is None:
-            tx._last_sample = now  # type: ignore[attr-defined]
-            tx._last_ended_sample = now  # type: ignore[attr-defined]
-            return
-        if interval > 0 and now - last >= interval:
-            tx._last_sample = now  # type: ignore[attr-defined]
-            value = self._meter_value(
-                evse, self.dm.get_list("SampledDataCtrlr", "TxUpdatedMeasurands"),
-                "Sample.Periodic")
-            self._tx_event(evse, "Updated", "MeterValuePeriodic", meter=[value])
         ended_interval = self.dm.get_int("SampledDataCtrlr", "TxEndedInterval")
-        if ended_interval > 0 and now - tx._last_ended_sample >= ended_interval:  # type: ignore[attr-defined]
-            tx._last_ended_sample = now  # type: ignore[attr-defined]
+        if tx.sampled_at is None or tx.ended_sampled_at is None:
+            tx.sampled_at = tx.ended_sampled_at = now  # intervals count from the start
+            return
+
+        def due(last: float, ivl: int) -> float | None:
+            """The new 'last sample' time when a sample is due, keeping the cadence."""
+            if ivl <= 0 or now - last < ivl:
+                return None
+            return last + ivl if now - last < 2 * ivl else now
+
+        if (at := due(tx.sampled_at, interval)) is not None:
+            tx.sampled_at = at
+            if "no_periodic_meter_values" not in self.quirks:
+                value = self._meter_value(
+                    evse, self.dm.get_list("SampledDataCtrlr", "TxUpdatedMeasurands"),
+                    "Sample.Periodic")
+                self._tx_event(evse, "Updated", "MeterValuePeriodic", meter=[value])
+        if (at := due(tx.ended_sampled_at, ended_interval)) is not None:
+            tx.ended_sampled_at = at
             tx.ended_samples.append(self._meter_value(
                 evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"),
                 "Sample.Periodic"))
@@ -480,7 +489,9 @@ class EmulatedStation(RpcPeer):
         p = evse.power
         p.update()
         readings = {
-            "Energy.Active.Import.Register": (p.register_wh(), "Wh"),
+            "Energy.Active.Import.Register": (
+                p.register_wh() - (1000.0 if "meter_register_backwards" in self.quirks
+                                   and context == "Sample.Periodic" else 0.0), "Wh"),
             "Power.Active.Import": (p.power_w, "W"),
             "Current.Import": (p.current_a, "A"),
             "Voltage": (p.voltage_v, "V"),
@@ -604,11 +615,12 @@ class EmulatedStation(RpcPeer):
             self._end_tx(evse, trigger, stopped_reason or self._stopped_reason(trigger))
         else:
             state = self._charging_state(evse)
+            if trigger in ("Authorized", "CablePluggedIn", "RemoteStart"):
+                # The event itself first (E02/E03/F01), then the energy transfer it allows.
+                self._tx_event(evse, "Updated", trigger)
+                trigger = "ChargingStateChanged"
             if state != tx.charging_state:
                 tx.charging_state = state
-                self._tx_event(evse, "Updated", trigger if trigger != "ChargingStateChanged"
-                               else "ChargingStateChanged")
-            elif trigger in ("Authorized", "CablePluggedIn"):
                 self._tx_event(evse, "Updated", trigger)
         self.statuses_changed()
 
@@ -652,9 +664,10 @@ class EmulatedStation(RpcPeer):
         tx.charging_state = "Idle" if evse.plugged is None else "EVConnected"
         final = self._meter_value(
             evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"), "Transaction.End")
+        samples = [] if "ended_without_interval_samples" in self.quirks else tx.ended_samples
         if "missing_ended_event" not in self.quirks:
             self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
-                           meter=[*tx.ended_samples, final])
+                           meter=[*samples, final])
         evse.tx = None
         if "late_scheduled_unavailable" not in self.quirks:
             self.apply_scheduled_availability()
@@ -682,7 +695,9 @@ class EmulatedStation(RpcPeer):
         connector = evse.plugged
         if event_type == "Started" or trigger == "CablePluggedIn":
             payload["evse"] = {"id": evse.id, **({"connectorId": connector.id} if connector else {})}
-        if tx.id_token and (event_type == "Started" or trigger in ("Authorized", "RemoteStart")):
+        if tx.id_token and (event_type == "Started"
+                            or trigger in ("Authorized", "RemoteStart", "StopAuthorized")) \
+                and not (event_type == "Started" and "started_without_id_token" in self.quirks):
             payload["idToken"] = tx.id_token
         if meter:
             payload["meterValue"] = meter
@@ -741,6 +756,8 @@ class EmulatedStation(RpcPeer):
         e = self.evses[evse]
         e.connectors[connector].plugged = False
         e.connectors[connector].locked = False
+        if e.tx is not None and self.dm.get_bool("TxCtrlr", "StopTxOnEVSideDisconnect"):
+            e.id_token = None  # E09: the disconnect deauthorizes the transaction
         self._evaluate(e, "EVCommunicationLost", "EVDisconnected")
         self.check_pending_reset()
 
@@ -750,10 +767,9 @@ class EmulatedStation(RpcPeer):
         token = {"idToken": id_token, "type": type}
         for e in self.evses.values():
             if e.tx is not None and e.tx.id_token and e.tx.id_token.get("idToken") == id_token:
+                # E07: the energy transfer stops; the transaction ends if TxStopPoint says so.
                 e.id_token = None
                 self._evaluate(e, "StopAuthorized", "Local")
-                if e.tx is not None:
-                    self._end_tx(e, "StopAuthorized", "Local")
                 return
         target = self.evses[evse] if evse is not None else next(
             (e for e in self.evses.values() if (e.plugged is not None and e.tx is None)
