@@ -19,8 +19,11 @@ from suites.ocpp201.transactions import (
     answers_held,
     applied,
     check_sequence,
+    check_stop,
+    configure_point,
     describe_events,
     end_by_unplug,
+    events_of,
     stop_remotely,
     try_set,
     tx_of,
@@ -340,3 +343,470 @@ async def test_retry_transaction_event_success_before_max_call_error(station, op
     """
     await _retries(station, operator, bench, attempts=3, failures=1, call_error=True)
 
+
+
+# ---- E01: start transaction options -------------------------------------------------------------
+async def _present(operator, bench: Bench, token: str = "valid") -> dict:
+    evse, _ = first_connector(bench)
+    tok = id_token(bench, token)
+    await operator.present_id_token(tok["idToken"], tok["type"], evse)
+    return tok
+
+
+def _check_started(started, *, token: dict | None, evse: int | None, situation: str) -> None:
+    assert started.get("seqNo") == 0, (
+        f"{situation}: Started must have seqNo 0, got {started.get('seqNo')}")
+    if token is not None:
+        assert (started.get("idToken") or {}).get("idToken") == token["idToken"], (
+            f"{situation}: the transaction was authorized before it started, so Started must "
+            f"carry the idToken {token['idToken']}; it carries {started.get('idToken')}")
+    if evse is not None:
+        assert (started.get("evse") or {}).get("id") == evse, (
+            f"{situation}: the EVSE is known when the transaction starts, so Started must name "
+            f"evse {evse}; it has {started.get('evse')}")
+
+
+async def _charging(station: StationSession, transaction: str) -> None:
+    """EnergyTransferStarted: a TransactionEvent of the transaction with chargingState Charging."""
+    if any(dig(m.payload, "transactionInfo.chargingState") == "Charging"
+           for m in events_of(station, transaction)):
+        return
+    await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": transaction,
+        "transactionInfo.chargingState": "Charging"}, consume=False)
+
+
+async def _finish(station: StationSession, operator, bench: Bench, transaction: str) -> None:
+    """Stop remotely and let the EV leave; the transaction has ended, its seqNo in order."""
+    stopped = await stop_remotely(station, transaction)
+    evse, connector = first_connector(bench)
+    await operator.unplug(evse, connector)
+    if stopped["eventType"] != "Ended":
+        await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"})
+    check_sequence(station, transaction)
+
+
+async def _start_on_connection_after_authorization(station, operator, bench, point: str) -> None:
+    """Authorized, then EVConnectedPreSession: no transaction at authorization; Started once
+    the EV is connected and the power path closes (or energy flows)."""
+    await configure_point(station, "TxStartPoint", point)
+    evse, connector = first_connector(bench)
+    token = await _present(operator, bench)
+    await station.expect_none("TransactionEvent", {"eventType": "Started"}, within=0.3)
+    await operator.plug_in(evse, connector)
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    _check_started(started, token=token, evse=evse, situation=f"TxStartPoint {point}")
+    if point == "EnergyTransfer":
+        assert started["transactionInfo"].get("chargingState") == "Charging", (
+            "TxStartPoint EnergyTransfer: the transaction starts when energy flows, so Started "
+            f"must say chargingState Charging, got {started['transactionInfo'].get('chargingState')}")
+    await _charging(station, tx_id(started))
+    await _finish(station, operator, bench, tx_id(started))
+
+
+@pytest.mark.octt("TC_E_01_CS")
+async def test_start_option_power_path_closed(station, operator, bench):
+    """Start transaction options - PowerPathClosed.
+
+    TxStartPoint PowerPathClosed; a valid idToken is presented, then the EV connected. No
+    transaction starts on the authorization alone; Started comes once the power path closes,
+    seqNo 0, with the idToken and the EVSE (E01.FR.05, E01.FR.07, E01.FR.10, E01.FR.15,
+    E01.FR.16).
+    """
+    await _start_on_connection_after_authorization(station, operator, bench, "PowerPathClosed")
+
+
+@pytest.mark.octt("TC_E_02_CS")
+async def test_start_option_energy_transfer(station, operator, bench):
+    """Start transaction options - EnergyTransfer.
+
+    TxStartPoint EnergyTransfer; authorization, then the EV connected: Started when energy
+    flows (chargingState Charging), seqNo 0, with idToken and EVSE (E01.FR.06, E01.FR.07,
+    E01.FR.10, E01.FR.15, E01.FR.16).
+    """
+    await _start_on_connection_after_authorization(station, operator, bench, "EnergyTransfer")
+
+
+@pytest.mark.octt("TC_E_09_CS")
+async def test_start_option_ev_connected(station, operator, bench):
+    """Start transaction options - EVConnected.
+
+    TxStartPoint EVConnected: connecting the EV starts the transaction (Started, triggerReason
+    CablePluggedIn, chargingState EVConnected, the EVSE, seqNo 0, no idToken yet); the
+    authorization that follows is an Updated with triggerReason Authorized and the idToken,
+    then charging (E01.FR.02, E01.FR.07, E01.FR.10, E01.FR.15, E01.FR.16).
+    """
+    await configure_point(station, "TxStartPoint", "EVConnected")
+    evse, connector = first_connector(bench)
+    await operator.plug_in(evse, connector)
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    _check_started(started, token=None, evse=evse, situation="TxStartPoint EVConnected")
+    assert started["triggerReason"] == "CablePluggedIn", (
+        f"TxStartPoint EVConnected: Started must have triggerReason CablePluggedIn, got "
+        f"{started['triggerReason']!r}")
+    assert started["transactionInfo"].get("chargingState") == "EVConnected", (
+        "TxStartPoint EVConnected, not yet authorized: Started must say chargingState "
+        f"EVConnected, got {started['transactionInfo'].get('chargingState')!r}")
+    token = await _present(operator, bench)
+    authorized = await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": tx_id(started), "triggerReason": "Authorized"})
+    assert (authorized.get("idToken") or {}).get("idToken") == token["idToken"], (
+        f"the Updated event of the authorization must carry the idToken {token['idToken']}, "
+        f"got {authorized.get('idToken')}")
+    await _charging(station, tx_id(started))
+    await _finish(station, operator, bench, tx_id(started))
+
+
+@pytest.mark.octt("TC_E_10_CS")
+async def test_start_option_authorized_local(station, operator, bench):
+    """Start transaction options - Authorized - Local.
+
+    TxStartPoint Authorized: presenting a valid idToken starts the transaction (Started,
+    triggerReason Authorized, with the idToken, seqNo 0) before any EV is connected; the
+    connection follows as Updated CablePluggedIn naming the EVSE, then charging (E01.FR.03,
+    E01.FR.07, E01.FR.10, E01.FR.15, E01.FR.16, C01.FR.02).
+    """
+    await configure_point(station, "TxStartPoint", "Authorized")
+    evse, connector = first_connector(bench)
+    token = await _present(operator, bench)
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    _check_started(started, token=token, evse=None, situation="TxStartPoint Authorized")
+    assert started["triggerReason"] == "Authorized", (
+        f"TxStartPoint Authorized: Started must have triggerReason Authorized, got "
+        f"{started['triggerReason']!r}")
+    await operator.plug_in(evse, connector)
+    plugged = await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": tx_id(started), "triggerReason": "CablePluggedIn"})
+    assert (plugged.get("evse") or started.get("evse") or {}).get("id") == evse, (
+        f"once the EV is connected the transaction must name EVSE {evse}: {plugged.payload}")
+    await _charging(station, tx_id(started))
+    await _finish(station, operator, bench, tx_id(started))
+
+
+@pytest.mark.octt("TC_E_13_CS")
+async def test_start_option_authorized_remote(station, operator, bench):
+    """Start transaction options - Authorized - Remote.
+
+    TxStartPoint Authorized: an accepted RequestStartTransaction starts the transaction
+    (Started, triggerReason RemoteStart, remoteStartId and idToken of the request, seqNo 0)
+    (E01.FR.03, F01.FR.03, F01.FR.04, F01.FR.06, F01.FR.19, F02.FR.01).
+    """
+    await configure_point(station, "TxStartPoint", "Authorized")
+    evse, connector = first_connector(bench)
+    token = id_token(bench)
+    reply = await station.call("RequestStartTransaction", {
+        "idToken": token, "remoteStartId": 4711, "evseId": evse})
+    assert reply["status"] == "Accepted", (
+        f"RequestStartTransaction on an idle EVSE: expected Accepted, got {reply.payload}")
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    _check_started(started, token=token, evse=None, situation="remote start, TxStartPoint Authorized")
+    assert started["triggerReason"] == "RemoteStart", (
+        f"a transaction started by RequestStartTransaction: triggerReason must be RemoteStart, "
+        f"got {started['triggerReason']!r}")
+    assert started["transactionInfo"].get("remoteStartId") == 4711, (
+        f"Started must carry the remoteStartId 4711 of the request, got "
+        f"{started['transactionInfo'].get('remoteStartId')}")
+    await operator.plug_in(evse, connector)
+    await _charging(station, tx_id(started))
+    await _finish(station, operator, bench, tx_id(started))
+
+
+# ---- E02 / E03: local start -------------------------------------------------------------------
+@pytest.mark.octt("TC_E_03_CS")
+async def test_local_start_cable_first(station, operator, bench):
+    """Local start transaction - Cable plugin first - Success.
+
+    EVConnectedPreSession, then Authorized (local), then EnergyTransferStarted, with the
+    station's own TxStartPoint: the idToken reaches the CSMS with the Authorized step (in
+    Started or an Updated with triggerReason Authorized) and the transaction charges
+    (E02.FR.01, E02.FR.05, E02.FR.06, E02.FR.07, E02.FR.13, E02.FR.15, E02.FR.16, E02.FR.17,
+    E01.FR.16, C01.FR.02).
+    """
+    await _local_start(station, operator, bench, cable_first=True)
+
+
+@pytest.mark.octt("TC_E_04_CS")
+async def test_local_start_authorization_first(station, operator, bench):
+    """Local start transaction - Authorization first - Success.
+
+    Authorized (local), then the EV connected, with the station's own TxStartPoint: the
+    transaction carries the idToken and charges (E03.FR.01, E03.FR.06, E03.FR.12, E01.FR.16,
+    C01.FR.02).
+    """
+    await _local_start(station, operator, bench, cable_first=False)
+
+
+async def _local_start(station: StationSession, operator, bench: Bench, cable_first: bool) -> None:
+    evse, connector = first_connector(bench)
+    if cable_first:
+        await operator.plug_in(evse, connector)
+        await station.expect("StatusNotification", {
+            "evseId": evse, "connectorId": connector, "connectorStatus": "Occupied"})
+    token = await _present(operator, bench)
+    if not cable_first:
+        await operator.plug_in(evse, connector)
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    transaction = tx_id(started)
+    await _charging(station, transaction)
+    with_token = [m for m in check_sequence(station, transaction)
+                  if (m.get("idToken") or {}).get("idToken") == token["idToken"]]
+    assert with_token, (
+        f"the transaction was authorized with {token['idToken']}: a TransactionEvent (Started or "
+        f"Updated Authorized) must carry that idToken; none did:\n"
+        f"{describe_events(check_sequence(station, transaction))}")
+    await _finish(station, operator, bench, transaction)
+
+
+@pytest.mark.octt("TC_E_05_CS")
+async def test_local_start_authorization_first_timeout(station, operator, bench):
+    """Local start transaction - Authorization first - Cable plugin timeout.
+
+    With the station's own TxStartPoint and a short EVConnectionTimeOut, a valid idToken is
+    presented and no EV follows. A transaction started by the authorization ends at the
+    timeout (Ended, triggerReason EVConnectTimeout, stoppedReason Timeout); without one, the
+    authorization lapses: an EV connected afterwards is not charged on it (E03.FR.01,
+    E03.FR.05, E03.FR.06, E03.FR.12, C01.FR.02).
+    """
+    starts, _ = await tx_points(station)
+    timeout = 1
+    await set_variable(station, "TxCtrlr", "EVConnectionTimeOut", str(timeout))
+    evse, connector = first_connector(bench)
+    await _present(operator, bench)
+    authorized = await station.expect("Authorize")
+    if "Authorized" in starts:
+        started = await station.expect("TransactionEvent", {"eventType": "Started"})
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"},
+            within=timeout + bench.csms.deviation)
+        check_stop(ended, "EVConnectTimeout", "Timeout", "no EV within EVConnectionTimeOut")
+        assert ended.mono - authorized.mono >= timeout - 0.3, (
+            f"the transaction ended {ended.mono - authorized.mono:.1f} s after authorization, "
+            f"before EVConnectionTimeOut={timeout} s")
+        check_sequence(station, tx_id(started))
+    else:
+        await station.expect_none("TransactionEvent", within=timeout + 0.3)
+        await operator.plug_in(evse, connector)
+        await station.expect_none("TransactionEvent", _charging_on_a_token, within=0.7)
+        await operator.unplug(evse, connector)
+
+
+# ---- E06 / E07: stop transaction options -------------------------------------------------------
+async def _stop_with_token(station: StationSession, operator, bench: Bench, stop_point: str | None,
+                           situation: str) -> None:
+    """EnergyTransferStarted, then the same idToken presented again (StopAuthorized)."""
+    if stop_point is not None:
+        await configure_point(station, "TxStopPoint", stop_point)
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    _, stops = await tx_points(station)
+    await _present(operator, bench)
+    stopped = await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": transaction, "triggerReason": "StopAuthorized"})
+    assert stopped["transactionInfo"].get("chargingState") != "Charging", (
+        f"{situation}: after the local stop the energy transfer must stop; the StopAuthorized "
+        f"event still says Charging: {stopped.payload}")
+    if any(p in stops for p in ("Authorized", "DataSigned", "PowerPathClosed", "EnergyTransfer")):
+        check_stop(stopped, "StopAuthorized", "Local", situation)
+        evse, connector = first_connector(bench)
+        await operator.unplug(evse, connector)
+    else:
+        await end_by_unplug(station, operator, bench, transaction)
+    check_sequence(station, transaction)
+
+
+@pytest.mark.octt("TC_E_06_CS")
+async def test_local_stop(station, operator, bench):
+    """Local Stop Transaction - Accepted.
+
+    During a charging transaction the driver presents the same idToken: TransactionEvent with
+    triggerReason StopAuthorized, energy transfer stopped; Ended with stoppedReason Local when
+    TxStopPoint ends it there (E07.FR.04, E06.FR.15, C01.FR.03).
+    """
+    await _stop_with_token(station, operator, bench, None, "local stop")
+
+
+@pytest.mark.octt("TC_E_07_CS")
+async def test_stop_option_power_path_closed_local(station, operator, bench):
+    """Stop transaction options - PowerPathClosed - Local stop.
+
+    TxStopPoint PowerPathClosed; the idToken presented again opens the power path: Ended,
+    triggerReason StopAuthorized, stoppedReason Local (E06.FR.06, E06.FR.15).
+    """
+    await _stop_with_token(station, operator, bench, "PowerPathClosed",
+                           "TxStopPoint PowerPathClosed, local stop")
+
+
+@pytest.mark.octt("TC_E_08_CS")
+async def test_stop_option_energy_transfer_local(station, operator, bench):
+    """Stop transaction options - EnergyTransfer stopped - StopAuthorized.
+
+    TxStopPoint EnergyTransfer; the idToken presented again stops the energy transfer:
+    Ended, triggerReason StopAuthorized, stoppedReason Local (E06.FR.07, E06.FR.15).
+    """
+    await _stop_with_token(station, operator, bench, "EnergyTransfer",
+                           "TxStopPoint EnergyTransfer, local stop")
+
+
+@pytest.mark.octt("TC_E_15_CS")
+async def test_stop_option_authorized_local(station, operator, bench):
+    """Stop transaction options - StopAuthorized - Local.
+
+    TxStopPoint Authorized; the idToken presented again ends the transaction: Ended,
+    triggerReason StopAuthorized, stoppedReason Local (E06.FR.03, E06.FR.15).
+    """
+    await _stop_with_token(station, operator, bench, "Authorized",
+                           "TxStopPoint Authorized, local stop")
+
+
+async def _stop_remote(station: StationSession, operator, bench: Bench, stop_point: str) -> None:
+    await configure_point(station, "TxStopPoint", stop_point)
+    started = await start_charging(station, operator, bench)
+    stopped = await stop_remotely(station, tx_id(started))
+    check_stop(stopped, "RemoteStop", "Remote", f"TxStopPoint {stop_point}, RequestStopTransaction")
+    evse, connector = first_connector(bench)
+    await operator.unplug(evse, connector)
+    check_sequence(station, tx_id(started))
+
+
+@pytest.mark.octt("TC_E_21_CS")
+async def test_stop_option_authorized_remote(station, operator, bench):
+    """Stop transaction options - StopAuthorized - Remote.
+
+    TxStopPoint Authorized; RequestStopTransaction: Accepted, Ended with triggerReason
+    RemoteStop and stoppedReason Remote (E06.FR.03, E06.FR.15, F03.FR.09).
+    """
+    await _stop_remote(station, operator, bench, "Authorized")
+
+
+@pytest.mark.octt("TC_E_35_CS")
+async def test_stop_option_power_path_closed_remote(station, operator, bench):
+    """Stop transaction options - PowerPathClosed - Remote stop.
+
+    TxStopPoint PowerPathClosed; RequestStopTransaction: Accepted, Ended with triggerReason
+    RemoteStop and stoppedReason Remote (E06.FR.06, E06.FR.15).
+    """
+    await _stop_remote(station, operator, bench, "PowerPathClosed")
+
+
+async def _stop_on_disconnect(station: StationSession, operator, bench: Bench, stop_point: str,
+                              situation: str) -> None:
+    await configure_point(station, "TxStopPoint", stop_point)
+    started = await start_charging(station, operator, bench)
+    ended = await end_by_unplug(station, operator, bench, tx_id(started))
+    check_stop(ended, "EVCommunicationLost", "EVDisconnected", situation, charging_state="Idle")
+    check_sequence(station, tx_id(started))
+
+
+@pytest.mark.octt("TC_E_14_CS")
+async def test_stop_option_ev_disconnected(station, operator, bench):
+    """Stop transaction options - EVDisconnected - Charging Station side.
+
+    TxStopPoint EVConnected; the cable is disconnected: Ended with triggerReason
+    EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle (E06.FR.02,
+    E06.FR.15).
+    """
+    await _stop_on_disconnect(station, operator, bench, "EVConnected",
+                              "TxStopPoint EVConnected, cable disconnected")
+
+
+@pytest.mark.octt("TC_E_37_CS")
+async def test_stop_option_power_path_closed_ev_disconnect(station, operator, bench):
+    """Stop transaction options - PowerPathClosed - EV side disconnect.
+
+    TxStopPoint PowerPathClosed, StopTxOnEVSideDisconnect false (if writable); the EV
+    disconnects: the power path opens and the transaction ends with triggerReason
+    EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle (E06.FR.06,
+    E06.FR.15).
+    """
+    await try_set(station, "TxCtrlr", "StopTxOnEVSideDisconnect", "false")
+    await _stop_on_disconnect(station, operator, bench, "PowerPathClosed",
+                              "TxStopPoint PowerPathClosed, EV side disconnect")
+
+
+@pytest.mark.octt("TC_E_16_CS")
+async def test_stop_deauthorized_invalid_id_token(station, operator, bench):
+    """Stop transaction options - Deauthorized - Invalid idToken.
+
+    StopTxOnInvalidId true; the CSMS answers the TransactionEvent carrying the idToken with
+    idTokenInfo Invalid: the station deauthorizes and ends the transaction (triggerReason
+    Deauthorized, stoppedReason DeAuthorized) (E06.FR.04, E06.FR.15, C15.FR.04).
+    """
+    await set_variable(station, "TxCtrlr", "StopTxOnInvalidId", "true")
+    _, stops = await tx_points(station)
+    if "Authorized" not in stops:
+        await configure_point(station, "TxStopPoint", ",".join([*stops, "Authorized"]))
+    answer = station.responders["TransactionEvent"]
+
+    def invalid(session, msg):
+        if msg.get("idToken"):
+            return {"idTokenInfo": {"status": "Invalid"}}
+        return answer(session, msg)
+
+    station.respond("TransactionEvent", invalid)
+    evse, connector = first_connector(bench)
+    await operator.plug_in(evse, connector)
+    await _present(operator, bench)
+    with_token = await station.expect("TransactionEvent", lambda p: bool(p.get("idToken")))
+    ended = await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": tx_of(with_token.payload), "eventType": "Ended"})
+    check_stop(ended, "Deauthorized", "DeAuthorized",
+               "the CSMS answered idTokenInfo Invalid with StopTxOnInvalidId true")
+    await operator.unplug(evse, connector)
+    check_sequence(station, tx_of(with_token.payload) or "")
+
+
+# ---- E14: ended transaction, message still queued -----------------------------------------
+@pytest.mark.octt("TC_E_31_CS")
+async def test_transaction_status_ended_with_queued_message(station, operator, bench):
+    """Check Transaction status - Transaction with id ended - with message in queue.
+
+    The transaction ends while the CSMS holds back its answer to the Ended event, which so
+    stays queued: GetTransactionStatus for it gives ongoingIndicator false, messagesInQueue
+    true (E14.FR.03, E14.FR.04).
+    """
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    async with answers_held(station):
+        await end_by_unplug(station, operator, bench, transaction)
+        reply = await _transaction_status(station, transaction)
+    _status_says(reply, ongoing=False, in_queue=True,
+                 situation="for an ended transaction whose Ended event is unconfirmed")
+
+
+# ---- E08: stop during an offline period -----------------------------------------------------
+@pytest.mark.octt("TC_E_44_CS")
+async def test_stop_transaction_while_offline(station, operator, bench):
+    """Offline Behaviour - Stop transaction during offline period.
+
+    During a charging transaction the CSMS becomes unreachable; meanwhile the driver presents
+    the same idToken and disconnects the EV. On reconnection the station delivers the queued
+    TransactionEvents, offline=true, in seqNo order, ending with Ended (stoppedReason Local
+    or EVDisconnected, as TxStopPoint has it) (E08.FR.01, E08.FR.04, E08.FR.05, E08.FR.06,
+    E08.FR.07, E08.FR.08).
+    """
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1")
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffRandomRange", "0")
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    await station.go_offline(0.5, "TC_E_44: the transaction stops while offline")
+    await _present(operator, bench)
+    evse, connector = first_connector(bench)
+    await operator.unplug(evse, connector)
+    mark = station.journal.mark()
+    await station.wait_connected(within=max(60.0, bench.csms.message_timeout * 6))
+    try:
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            "the transaction ended while the CSMS was unreachable: after reconnecting the "
+            f"station must deliver its queued Ended event (E08.FR.04); none came.\n{exc}") from None
+    events = check_sequence(station, transaction)
+    queued = [m for m in events if m.seq > mark]
+    assert queued and all(m.get("offline") is True for m in queued), (
+        "every TransactionEvent that happened while offline must have offline=true (E08):\n"
+        f"{describe_events(queued)}")
+    assert ended["transactionInfo"].get("stoppedReason", "Local") in ("Local", "EVDisconnected"), (
+        f"stopped by the idToken and the EV leaving: stoppedReason Local or EVDisconnected, got "
+        f"{ended['transactionInfo'].get('stoppedReason')!r}")

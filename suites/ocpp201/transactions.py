@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pytest
+
 from harness.bench import Bench
 from harness.csms.session import Message, StationSession, dig
 from harness.evidence.steps import step
@@ -48,6 +50,35 @@ async def try_set(station: StationSession, component: str, variable: str, value:
 
 def applied(status: str) -> bool:
     return status in ("Accepted", "RebootRequired")
+
+
+async def configure_point(station: StationSession, which: str, point: str) -> None:
+    """OCTT prerequisite of the start/stop option cases: TxStartPoint / TxStopPoint ``which``
+    set to ``point`` if writable; a read-only list must already contain it, else the case
+    does not apply (skip, with the reason)."""
+    status = await try_set(station, "TxCtrlr", which, point)
+    if applied(status):
+        return
+    current = [p for p in (await get_variable(station, "TxCtrlr", which)).split(",") if p]
+    if point not in current:
+        pytest.skip(f"TxCtrlr.{which} cannot be set to {point} ({status}) and is {current}: "
+                    "the case's prerequisite is not met")
+
+
+def check_stop(event: Message, trigger: str, reason: str, situation: str, *,
+               charging_state: str | None = None) -> None:
+    """An Ended event: triggerReason, stoppedReason and (optionally) chargingState (E06)."""
+    info = event.get("transactionInfo") or {}
+    assert event.get("eventType") == "Ended", (
+        f"{situation}: the transaction must end (eventType Ended), the station sent "
+        f"{event.get('eventType')} with triggerReason {event.get('triggerReason')}")
+    assert event.get("triggerReason") == trigger, (
+        f"{situation}: triggerReason must be {trigger}, got {event.get('triggerReason')!r}")
+    assert info.get("stoppedReason", "Local") == reason, (
+        f"{situation}: stoppedReason must be {reason}, got {info.get('stoppedReason', 'Local (omitted)')!r}")
+    if charging_state is not None:
+        assert info.get("chargingState") == charging_state, (
+            f"{situation}: chargingState must be {charging_state}, got {info.get('chargingState')!r}")
 
 
 async def list_variable(station: StationSession, component: str, variable: str,
