@@ -90,7 +90,7 @@ QUIRKS: dict[str, Quirk] = {
               ("TC_F_02_CS", "TC_E_01_CS", "TC_E_10_CS")),
         Quirk("no_periodic_meter_values",
               "sends no TransactionEvent Updated MeterValuePeriodic whatever TxUpdatedInterval",
-              ("TC_J_09_CS", "TC_E_29_CS")),
+              ("TC_J_09_CS",)),
         Quirk("retry_interval_ignored",
               "retries a failed TransactionEvent at once, without MessageAttemptInterval",
               ("TC_E_41_CS", "TC_E_42_CS", "TC_E_50_CS", "TC_E_51_CS")),

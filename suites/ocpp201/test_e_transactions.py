@@ -48,6 +48,12 @@ def _status_says(reply: dict, ongoing: bool | None, in_queue: bool, situation: s
         f"the station answered {reply}")
 
 
+async def _clock_aligned_too(station: StationSession) -> None:
+    """Clock-aligned values every second as well, so that a TransactionEvent comes within
+    half a second on average (the sampled interval alone takes a whole second)."""
+    await try_set(station, "AlignedDataCtrlr", "Interval", "1")
+
+
 @pytest.mark.octt("TC_E_28_CS")
 async def test_transaction_status_unknown_id(station, operator, bench):
     """Check Transaction status - TransactionId unknown.
@@ -68,6 +74,7 @@ async def test_transaction_status_ongoing_with_queued_message(station, operator,
     for the transaction: ongoingIndicator true, messagesInQueue true (E14.FR.02, E14.FR.04).
     """
     await set_variable(station, "SampledDataCtrlr", "TxUpdatedInterval", "1")
+    await _clock_aligned_too(station)
     started = await start_charging(station, operator, bench)
     transaction = tx_id(started)
     async with answers_held(station):
@@ -114,6 +121,7 @@ async def test_transaction_status_without_id_with_queued_message(station, operat
     (E14.FR.06, E14.FR.07).
     """
     await set_variable(station, "SampledDataCtrlr", "TxUpdatedInterval", "1")
+    await _clock_aligned_too(station)
     started = await start_charging(station, operator, bench)
     async with answers_held(station):
         await station.expect("TransactionEvent", {
