@@ -78,9 +78,10 @@ async def test_transaction_status_ongoing_with_queued_message(station, operator,
     started = await start_charging(station, operator, bench)
     transaction = tx_id(started)
     async with answers_held(station):
+        mark = station.journal.mark()
         await station.expect("TransactionEvent", {
             "transactionInfo.transactionId": transaction, "eventType": "Updated"},
-            within=1 + bench.csms.deviation)
+            within=1 + bench.csms.deviation, since=mark)
         reply = await _transaction_status(station, transaction)
     _status_says(reply, ongoing=True, in_queue=True,
                  situation="for an ongoing transaction whose TransactionEvent is unconfirmed")
@@ -124,9 +125,10 @@ async def test_transaction_status_without_id_with_queued_message(station, operat
     await _clock_aligned_too(station)
     started = await start_charging(station, operator, bench)
     async with answers_held(station):
+        mark = station.journal.mark()
         await station.expect("TransactionEvent", {
             "transactionInfo.transactionId": tx_id(started), "eventType": "Updated"},
-            within=1 + bench.csms.deviation)
+            within=1 + bench.csms.deviation, since=mark)
         reply = await _transaction_status(station, None)
     _status_says(reply, ongoing=None, in_queue=True,
                  situation="without transactionId while a TransactionEvent is unconfirmed")
