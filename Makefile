@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 certify: venv
 	@if [ ! -x $(ALLURE) ]; then \
 	  if command -v npm >/dev/null; then \
-	    npm install --no-audit --no-fund --no-save --prefix . allure-commandline@2; \
+	    npm install --no-audit --no-fund --no-save --no-package-lock --prefix . allure-commandline@2; \
 	  else echo "npm not found: the HTML report needs allure-commandline (npm) - skipping it"; fi; \
 	fi
 	@if ! command -v java >/dev/null; then \
@@ -30,7 +30,7 @@ certify: venv
 	    apt-get update && apt-get install -y default-jre-headless; \
 	  else echo "java not found: install a Java 17 runtime (e.g. sudo apt-get install default-jre-headless)"; fi; \
 	fi
-	@rc=0; PATH="$(CURDIR)/node_modules/.bin:$$PATH" ALLURE_NO_ANALYTICS=1 \
+	@rc=0; PATH="$(CURDIR)/node_modules/.bin:$$PATH" ALLURE_NO_ANALYTICS=true \
 	  $(VENV)/bin/harness certify --bench $(BENCH) || rc=$$?; \
 	echo; echo "Allure results: reports/allure-results"; \
 	echo "HTML report:    reports/html/index.html"; \

@@ -113,11 +113,29 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"harness: no Allure results in {results} (run `harness certify` first)",
               file=sys.stderr)
         return 2
+    from harness.evidence.report import ReportError
+
     out.mkdir(parents=True, exist_ok=True)
     summary = write_summary(results, out)
-    html = generate_html(results, out / "html")
-    print(f"summary: {summary if summary is not None else out}")
-    print(f"report:  {html if html is not None else out / 'html'}")
+    totals = summary.get("totals", {})
+    print("certification summary: " + ", ".join(f"{k} {v}" for k, v in totals.items()))
+    for name, p in summary.get("profiles", {}).items():
+        if p.get("implemented"):
+            verdict = "complete" if p.get("complete") else "incomplete"
+            print(f"  {name}: {p.get('passed', 0)}/{p.get('mandatory_total', 0)} mandatory "
+                  f"cases passed, {p.get('failed', 0)} failed, {p.get('skipped', 0)} skipped "
+                  f"({verdict})")
+    print(f"summary: {out / 'summary.md'} and {out / 'summary.json'}")
+    try:
+        html = generate_html(results, out / "html")
+    except ReportError as exc:
+        print(f"harness: HTML report not written: {exc}", file=sys.stderr)
+        return 1
+    if html is None:
+        print("report:  not generated (Allure 2 commandline or Java missing; `make certify` "
+              "installs them)")
+    else:
+        print(f"report:  {html}")
     return 0
 
 
