@@ -7,6 +7,7 @@ same code prepares a real charger.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -121,6 +122,12 @@ async def ensure_core_preconditions(
                          "station rebooted")
     await wait_until(session, lambda: session.is_connected and session.state.boot_status == "Accepted",
                      connect_within, f"{session.station_id} connected and Accepted")
+    # A station reports every connector right after boot (B01.FR.*); let those reports land
+    # before the test starts watching. Bounded, and not a verdict: B_01 checks it properly.
+    expected = {(e.id, c.id) for e in bench.station.evses for c in e.connectors}
+    with contextlib.suppress(ExpectTimeout):
+        await wait_until(session, lambda: expected <= session.state.reported_since_boot, timeout,
+                         "every connector reported since boot")
     await baseline.capture(session)
     for tx_id in list(session.state.active_transactions):
         reply = await session.call("RequestStopTransaction", {"transactionId": tx_id})

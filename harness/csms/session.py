@@ -73,6 +73,7 @@ class StationState:
     connector_status: dict[tuple[int, int], str] = field(default_factory=dict)
     transactions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> last event
     connections: int = 0
+    reported_since_boot: set[tuple[int, int]] = field(default_factory=set)
 
     @property
     def active_transactions(self) -> dict[str, dict[str, Any]]:
@@ -290,10 +291,11 @@ class StationSession(RpcPeer):
         if frame.action == "BootNotification":
             self.state.boot = p
             self.state.boot_status = None  # until the CSMS answers
+            self.state.reported_since_boot.clear()
         elif frame.action == "StatusNotification":
-            self.state.connector_status[(p.get("evseId", 0), p.get("connectorId", 0))] = p.get(
-                "connectorStatus", "?"
-            )
+            key = (p.get("evseId", 0), p.get("connectorId", 0))
+            self.state.connector_status[key] = p.get("connectorStatus", "?")
+            self.state.reported_since_boot.add(key)
         elif frame.action == "TransactionEvent":
             tx_id = p.get("transactionInfo", {}).get("transactionId")
             if tx_id:
