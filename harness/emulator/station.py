@@ -275,7 +275,12 @@ class EmulatedStation(RpcPeer):
         if self._online:
             self._offline_since = time.monotonic()
         self._online = False
-        self._queue = deque(m for m in self._queue if m.tx_id is not None or m.future.done())
+        for m in self._queue:
+            if m.tx_id is None and not m.future.done():
+                m.future.set_result(None)  # dropped (B04): whoever waits for the answer learns it
+                if m.action == "StatusNotification":  # the CSMS never got it: report it again
+                    self._status_reported.pop((m.payload["evseId"], m.payload["connectorId"]), None)
+        self._queue = deque(m for m in self._queue if m.tx_id is not None)
         self._wake.set()
 
     async def _on_connected(self) -> None:
@@ -367,7 +372,12 @@ class EmulatedStation(RpcPeer):
             try:
                 reply = await self.call(msg.action, msg.payload, self._message_timeout())
             except Disconnected:
-                continue  # went offline: _went_offline() decides what stays queued
+                # Went offline; until the connection loop notices (_went_offline() decides
+                # what stays queued), do not spin: call() fails without yielding.
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 0.05)
+                continue
             except (CallTimeout, CallErrorReply) as exc:
                 msg.attempts += 1
                 attempts = self.dm.get_int("OCPPCommCtrlr", "MessageAttempts", "TransactionEvent")

@@ -734,6 +734,55 @@ async def test_stop_option_power_path_closed_ev_disconnect(station, operator, be
                               "TxStopPoint PowerPathClosed, EV side disconnect")
 
 
+@pytest.mark.octt("TC_E_17_CS")
+async def test_stop_option_deauthorized_ev_side_disconnect(station, operator, bench):
+    """Stop transaction options - Deauthorized - EV side disconnect.
+
+    TxStopPoint Authorized, StopTxOnEVSideDisconnect true; the EV disconnects: the disconnect
+    deauthorizes the transaction, which ends with triggerReason EVCommunicationLost,
+    stoppedReason EVDisconnected, chargingState Idle (E06.FR.04, E06.FR.15).
+    """
+    if not applied(await try_set(station, "TxCtrlr", "StopTxOnEVSideDisconnect", "true")) and \
+            await get_variable(station, "TxCtrlr", "StopTxOnEVSideDisconnect") != "true":
+        pytest.skip("StopTxOnEVSideDisconnect is false and read-only: the case does not apply")
+    await _stop_on_disconnect(station, operator, bench, "Authorized",
+                              "TxStopPoint Authorized, StopTxOnEVSideDisconnect true, EV side "
+                              "disconnect")
+
+
+@pytest.mark.octt("TC_E_26_CS")
+async def test_ev_side_disconnect_suspends_transaction(station, operator, bench):
+    """Disconnect cable on EV-side - Suspend transaction.
+
+    TxStopPoint Authorized, StopTxOnEVSideDisconnect false: the EV disconnecting does not end
+    the transaction; it is suspended (Updated, triggerReason EVCommunicationLost,
+    chargingState Idle) and charges again once the EV is reconnected (E10.FR.01, E10.FR.03).
+    """
+    if not applied(await try_set(station, "TxCtrlr", "StopTxOnEVSideDisconnect", "false")):
+        pytest.skip("StopTxOnEVSideDisconnect cannot be set to false: the case does not apply")
+    await configure_point(station, "TxStopPoint", "Authorized")
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    evse, connector = first_connector(bench)
+    mark = station.journal.mark()
+    await operator.unplug(evse, connector)
+    lost = await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": transaction, "triggerReason": "EVCommunicationLost"},
+        since=mark)
+    assert lost["eventType"] == "Updated", (
+        "StopTxOnEVSideDisconnect is false: an EV side disconnect must suspend the transaction "
+        f"(eventType Updated), not end it; the station sent {lost['eventType']} "
+        f"(stoppedReason {lost['transactionInfo'].get('stoppedReason')})")
+    assert lost["transactionInfo"].get("chargingState") == "Idle", (
+        f"with the EV disconnected the chargingState must be Idle, got "
+        f"{lost['transactionInfo'].get('chargingState')!r}")
+    await operator.plug_in(evse, connector)
+    await station.expect("TransactionEvent", {
+        "transactionInfo.transactionId": transaction,
+        "transactionInfo.chargingState": "Charging"}, since=mark)
+    await _finish(station, operator, bench, transaction)
+
+
 @pytest.mark.octt("TC_E_16_CS")
 async def test_stop_deauthorized_invalid_id_token(station, operator, bench):
     """Stop transaction options - Deauthorized - Invalid idToken.
@@ -820,3 +869,43 @@ async def test_stop_transaction_while_offline(station, operator, bench):
     assert ended["transactionInfo"].get("stoppedReason", "Local") in ("Local", "EVDisconnected"), (
         f"stopped by the idToken and the EV leaving: stoppedReason Local or EVDisconnected, got "
         f"{ended['transactionInfo'].get('stoppedReason')!r}")
+
+
+# ---- E12: a whole transaction during an offline period --------------------------------------
+@pytest.mark.octt("TC_E_43_CS")
+async def test_transaction_during_offline_period(station, operator, bench):
+    """Offline Behaviour - Transaction during offline period.
+
+    A transaction starts and ends while the CSMS is unreachable (the idToken authorized
+    offline from the station's authorization cache, filled by an online session first). On
+    reconnection the station delivers the queued TransactionEvents: all offline=true, one
+    Started and one Ended, seqNo in order (E12.FR.01, E12.FR.02, E12.FR.06).
+    """
+    if not applied(await try_set(station, "AuthCtrlr", "LocalAuthorizeOffline", "true")):
+        pytest.skip("AuthCtrlr.LocalAuthorizeOffline cannot be set to true")
+    await try_set(station, "AuthCacheCtrlr", "Enabled", "true")
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1")
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffRandomRange", "0")
+    evse, connector = first_connector(bench)
+    online = await start_charging(station, operator, bench)  # puts the idToken in the cache
+    await _finish(station, operator, bench, tx_id(online))
+    await station.go_offline(0.5, "TC_E_43: a transaction during the outage")
+    await operator.plug_in(evse, connector)
+    await _present(operator, bench)
+    await _present(operator, bench)
+    await operator.unplug(evse, connector)
+    mark = station.journal.mark()
+    await station.wait_connected(within=max(60.0, bench.csms.message_timeout * 6))
+    try:
+        started = await station.expect("TransactionEvent", {"eventType": "Started"}, since=mark)
+        await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            "a transaction started and ended while the CSMS was unreachable: after reconnecting "
+            "the station must deliver its queued Started and Ended events (E12.FR.01, "
+            f"E12.FR.02).\n{exc}") from None
+    events = check_sequence(station, tx_id(started))
+    assert all(m.get("offline") is True for m in events), (
+        "every TransactionEvent of a transaction that happened offline must have offline=true "
+        f"(E12.FR.06):\n{describe_events(events)}")
