@@ -12,9 +12,9 @@ import inspect
 import itertools
 import math
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -207,16 +207,6 @@ async def run_for(station: StationSession, transaction_id: str, seconds: float) 
         "transactionInfo.transactionId": transaction_id, "eventType": "Ended"}, within=seconds)
 
 
-async def wait_until(station: StationSession, condition: Callable[[], bool], within: float,
-                     what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():
-        remaining = deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            raise AssertionError(f"{station.station_id}: {what} (waited {within:g} s)")
-        await station.journal.wait_change(min(remaining, 0.5))
-
-
 # ---- ending a session -----------------------------------------------------------------------
 async def end_by_unplug(station: StationSession, operator: Any, bench: Bench,
                         transaction_id: str, evse: int | None = None,
@@ -275,7 +265,7 @@ class FailingAnswers:
     failures: int
     call_error: bool = False
     target: tuple[str | None, int | None] | None = None
-    attempts: list[Message] = field(default_factory=list)
+    attempts: int = 0
 
     def __post_init__(self) -> None:
         self.answer = self.station.responders["TransactionEvent"]
@@ -286,8 +276,8 @@ class FailingAnswers:
         if self.target is None:
             self.target = key
         if key == self.target:
-            self.attempts.append(msg)
-            if len(self.attempts) <= self.failures:
+            self.attempts += 1
+            if self.attempts <= self.failures:
                 if self.call_error:
                     raise FrameError(ErrorCode.INTERNAL_ERROR,
                                      "test: CSMS fails to process this TransactionEvent")
