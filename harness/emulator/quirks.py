@@ -94,6 +94,10 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("retry_interval_ignored",
               "retries a failed TransactionEvent at once, without MessageAttemptInterval",
               ("TC_E_41_CS", "TC_E_42_CS", "TC_E_50_CS", "TC_E_51_CS")),
+        Quirk("aligned_during_transaction",
+              "keeps sending clock-aligned meter values during a transaction although "
+              "AlignedDataCtrlr.SendDuringIdle is true",
+              ("TC_J_06_CS",)),
         Quirk("ended_without_interval_samples",
               "the Ended event carries only the Transaction.End value, not the samples taken at "
               "TxEndedInterval",

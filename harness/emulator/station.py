@@ -457,12 +457,17 @@ class EmulatedStation(RpcPeer):
     def _send_aligned(self, boundary: float) -> None:
         if not self.dm.get_bool("AlignedDataCtrlr", "Enabled"):
             return
+        # AlignedDataCtrlr.SendDuringIdle: clock-aligned values only while no transaction runs.
+        busy = any(e.tx is not None for e in self.evses.values())
+        if busy and self.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle") \
+                and "aligned_during_transaction" not in self.quirks:
+            return
         measurands = self.dm.get_list("AlignedDataCtrlr", "Measurands")
         for evse in self.evses.values():
             value = self._meter_value(evse, measurands, "Sample.Clock", boundary)
             if evse.tx is not None and not evse.tx.ending:
                 self._tx_event(evse, "Updated", "MeterValueClock", meter=[value])
-            elif self.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle"):
+            else:  # J01: idle EVSEs report in MeterValues, also while others charge
                 self.send("MeterValues", {"evseId": evse.id, "meterValue": [value]})
 
     def _sampled_tick(self, evse: Evse, now: float) -> None:

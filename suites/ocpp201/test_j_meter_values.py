@@ -9,6 +9,7 @@ import pytest
 from harness.csms.session import ExpectTimeout, Message, StationSession
 from suites.ocpp201.support import set_variable, start_charging, tx_id
 from suites.ocpp201.transactions import (
+    applied,
     check_meter_value,
     check_register_monotonic,
     check_sequence,
@@ -259,3 +260,26 @@ async def test_sampled_in_ended_event(station, operator, bench):
     _check_spacing({"Transaction.Begin and the Ended event's samples": [
         _begin(started), *(parse_ts(mv["timestamp"]) for mv in periodic)]}, interval, "sampled")
     check_register_monotonic(check_sequence(station, transaction), f"transaction {transaction}")
+
+
+@pytest.mark.octt("TC_J_06_CS")
+async def test_clock_aligned_not_during_transaction(station, operator, bench):
+    """Clock-aligned Meter Values - No Meter Values during transaction.
+
+    AlignedDataCtrlr.SendDuringIdle true, Interval 1 s: clock-aligned values come while the
+    station is idle, and stop while a transaction runs: neither MeterValues nor
+    TransactionEvent MeterValueClock during it (J01, AlignedDataCtrlr.SendDuringIdle).
+    """
+    if not applied(await try_set(station, "AlignedDataCtrlr", "SendDuringIdle", "true")):
+        pytest.skip("AlignedDataCtrlr.SendDuringIdle cannot be set to true (not implemented)")
+    interval = 1
+    await set_variable(station, "AlignedDataCtrlr", "Interval", str(interval))
+    await station.expect("MeterValues", within=interval + bench.csms.deviation)
+    started = await start_charging(station, operator, bench)
+    await station.expect_none("TransactionEvent", {"triggerReason": "MeterValueClock"},
+                              within=interval + 0.3)
+    during = [e for e in station.received() if e.action == "MeterValues" and e.seq > started.seq]
+    assert not during, (
+        "AlignedDataCtrlr.SendDuringIdle is true: no clock-aligned MeterValues may be sent while "
+        "a transaction runs; the station sent:\n" + "\n".join(f"  {e.describe()}" for e in during))
+    await end_by_unplug(station, operator, bench, tx_id(started))
