@@ -135,6 +135,9 @@ class CsmsSpec:
     heartbeat_interval: int = 300
     message_timeout: float = 5.0
     deviation: float = 4.0
+    # How long a negative check ("the station must not send X") watches. A real station may
+    # take a second or two to act wrongly; the emulated one acts within milliseconds.
+    quiet_period: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -345,7 +348,7 @@ def _emulator(data: Any, at: _At) -> EmulatorSpec:
 
 def _csms(data: Any, at: _At, mode: str) -> CsmsSpec:
     m = _mapping(data, at, optional=("host", "port", "heartbeat_interval", "message_timeout",
-                                     "deviation"))
+                                     "deviation", "quiet_period"))
     d = CsmsSpec()
     port = _int(m.get("port", d.port), at.child("port"), 0, 65535)
     if port == 0 and mode == "external":
@@ -358,6 +361,8 @@ def _csms(data: Any, at: _At, mode: str) -> CsmsSpec:
         message_timeout=_number(m.get("message_timeout", d.message_timeout),
                                 at.child("message_timeout"), low=0, low_open=True),
         deviation=_number(m.get("deviation", d.deviation), at.child("deviation"), low=0),
+        quiet_period=_number(m.get("quiet_period", d.quiet_period), at.child("quiet_period"),
+                             low=0, low_open=True),
     )
 
 

@@ -62,7 +62,7 @@ async def test_reset_with_transaction_on_idle(station, operator, bench):
     mark = station.journal.mark()
     try:
         await _reset(station, "OnIdle", "Scheduled")
-        await station.expect_none("BootNotification", within=0.5, since=mark)
+        await station.expect_none("BootNotification", within=bench.csms.quiet_period, since=mark)
         await station.expect_none("TransactionEvent", {"eventType": "Ended"}, within=0, since=mark)
         token = id_token(bench)
         await operator.present_id_token(token["idToken"], token["type"], evse)

@@ -21,10 +21,6 @@ from suites.ocpp201.support import first_connector, id_token, start_charging, tx
 
 Target = tuple[int, int]  # (evse id, connector id)
 
-#: How long a station gets to (wrongly) send something in a negative check.
-QUIET = 1.0
-#: After the expected reports arrived, how long to watch for reports of unaffected connectors.
-AFTERMATH = 0.5
 
 
 # ---- what the station reported ----------------------------------------------------------------
@@ -251,7 +247,7 @@ async def test_change_availability_evse_to_inoperative(station, bench):
     await expect_statuses(station, mark, connectors(bench, evse), "Unavailable",
                           within=timeout(bench), why=f"EVSE {evse} set Inoperative (G03.FR.06)")
     others = [t for t in connectors(bench) if t[0] != evse]
-    await expect_no_status(station, mark.seq, within=AFTERMATH, targets=others,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period, targets=others,
                            status="Unavailable",
                            why=f"only EVSE {evse} was set Inoperative; other EVSEs must stay "
                                "as they are")
@@ -283,7 +279,7 @@ async def test_change_availability_evse_operative_again(station, bench):
     evse, _ = first_connector(bench)
     mark = Mark.now(station)
     await change_availability(station, "Operative", evse=evse, why="already Operative, G03.FR.03")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why=f"EVSE {evse} already was Operative: its status did not change, "
                                "so the station must not report one")
 
@@ -300,7 +296,7 @@ async def test_change_availability_evse_inoperative_again(station, bench):
     mark = Mark.now(station)
     await change_availability(station, "Inoperative", evse=evse,
                               why="already Inoperative, G03.FR.03")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why=f"EVSE {evse} already was Inoperative: its status did not change, "
                                "so the station must not report one")
 
@@ -321,7 +317,7 @@ async def test_change_availability_connector_to_inoperative(station, bench):
     await expect_statuses(station, mark, [target], "Unavailable", within=timeout(bench),
                           why=f"{fmt([target])} set Inoperative")
     others = [t for t in connectors(bench) if t != target]
-    await expect_no_status(station, mark.seq, within=AFTERMATH, targets=others,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period, targets=others,
                            status="Unavailable",
                            why=f"only {fmt([target])} was set Inoperative; the other connectors "
                                "must stay as they are")
@@ -354,7 +350,7 @@ async def test_change_availability_connector_operative_again(station, bench):
     mark = Mark.now(station)
     await change_availability(station, "Operative", evse=evse, connector=connector,
                               why="already Operative, G03.FR.03")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why=f"{fmt([(evse, connector)])} already was Operative: its status did "
                                "not change, so the station must not report one")
 
@@ -371,7 +367,7 @@ async def test_change_availability_connector_inoperative_again(station, bench):
     mark = Mark.now(station)
     await change_availability(station, "Inoperative", evse=evse, connector=connector,
                               why="already Inoperative, G03.FR.03")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why=f"{fmt([(evse, connector)])} already was Inoperative: its status "
                                "did not change, so the station must not report one")
 
@@ -415,7 +411,7 @@ async def test_change_availability_station_operative_again(station, bench):
     """
     mark = Mark.now(station)
     await change_availability(station, "Operative", why="already Operative, G04.FR.04")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why="the Charging Station already was Operative: no status changed, "
                                "so the station must not report one")
 
@@ -430,7 +426,7 @@ async def test_change_availability_station_inoperative_again(station, bench):
     await make_inoperative(station, bench)
     mark = Mark.now(station)
     await change_availability(station, "Inoperative", why="already Inoperative, G04.FR.04")
-    await expect_no_status(station, mark.seq, within=QUIET,
+    await expect_no_status(station, mark.seq, within=bench.csms.quiet_period,
                            why="the Charging Station already was Inoperative: no status "
                                "changed, so the station must not report one")
 
@@ -457,7 +453,8 @@ async def scheduled_during_transaction(station: StationSession, operator: Any, b
         return any((e, c) == used and s == "Unavailable" for e, c, s in reported_statuses(payload))
 
     try:
-        await station.expect_none(None, switched_off, within=QUIET, since=mark.seq)
+        await station.expect_none(None, switched_off, within=bench.csms.quiet_period,
+                                  since=mark.seq)
     except UnexpectedMessage as exc:
         raise UnexpectedMessage(
             f"the change was Scheduled, so transaction {transaction} must go on until the EV "
