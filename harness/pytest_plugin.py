@@ -26,6 +26,7 @@ from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
 from harness.evidence import steps
+from harness.evidence.labels import allure_labels
 from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
 from harness.preconditions import Baseline, ensure_core_preconditions
 
@@ -122,15 +123,9 @@ def _label(item: pytest.Item, case_id: str, bench: Bench) -> None:
     """Allure labels: OCTT id, block as feature, profile as epic; station as a parameter."""
     import allure
 
-    try:
-        from harness.evidence.labels import allure_labels
-    except ImportError:  # TODO(session): remove once evidence.labels lands
-        return
-
     info = allure_labels(case_id)
     for name, value in info.labels:
         allure.dynamic.label(name, value)
-    allure.dynamic.title(info.title)
     allure.dynamic.parameter("station", bench.station.id, excluded=False)
     for requirement in info.requirements:
         allure.dynamic.label("requirement", requirement)
@@ -144,6 +139,17 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     finally:
         steps.unbind(token)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Title the Allure result "<OCTT id> <case name>" (allure-pytest names it at the end of
+    setup, so doing it earlier would be overwritten)."""
+    octt = item.get_closest_marker("octt")
+    if octt is not None and octt.args and octt.args[0] in catalog.load():
+        import allure
+
+        allure.dynamic.title(allure_labels(octt.args[0]).title)
 
 
 def _bind_allure_parent(item: pytest.Item) -> None:
