@@ -17,7 +17,7 @@ def test_chains_and_variants() -> None:
     server.verify_directly_issued_by(root)
     pki.station_cert.cert.verify_directly_issued_by(root)
     pki.firmware_signer.cert.verify_directly_issued_by(pki.manufacturer_root.cert)
-    assert pki.station_cert.cert.subject.rfc4514_string() == "O=Harness Test CPO,CN=CS001"
+    assert pki.station_cert.cert.subject.rfc4514_string() == "CN=CS001,O=Harness Test CPO"
     assert pki.expired_server().cert.not_valid_after_utc < dt.datetime.now(dt.UTC)
     assert "wrong.example.invalid" in pki.wrong_host_server().cert.subject.rfc4514_string()
     assert pki.untrusted_server().cert.issuer != root.subject
