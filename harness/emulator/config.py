@@ -33,6 +33,8 @@ class StationConfig:
     reboot_time: float = 0.2
     backoff_scale: float = 1.0  # multiplies RetryBackOff* waits
     ev_demand_a: float = 200.0
+    # CA certificates the station ships with, by OCPP certificate type -> PEM strings.
+    ca_certificates: dict[str, list[str]] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
