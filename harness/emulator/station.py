@@ -88,6 +88,11 @@ class EmulatedStation(RpcPeer):
         self.boot_reason = "PowerUp"
         self.security_log: list[str] = []
         self.auth_cache: dict[str, dict[str, Any]] = {}
+        # Installed CA certificates by OCPP certificate type (CSMSRootCertificate,
+        # ManufacturerRootCertificate, V2GRootCertificate, MORootCertificate, ...), as PEM.
+        # Non-volatile, like the device model. Pre-provisioned from config.ca_certificates.
+        self.installed_certificates: dict[str, list[str]] = {
+            kind: list(pems) for kind, pems in config.ca_certificates.items()}
         self.connects = 0
         self._queue: deque[OutMessage] = deque()
         self._wake = asyncio.Event()
