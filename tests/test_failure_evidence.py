@@ -1,0 +1,45 @@
+"""A failed certification case keeps its evidence: verdict message, journal, diagram; no secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.bench import default_bench_path, load_bench
+from tests.quirk_runner import run_cases
+
+
+def _results(directory: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in directory.glob("*-result.json")]
+
+
+def test_failed_case_has_journal_diagram_and_message(pytester: pytest.Pytester,
+                                                     tmp_path: Path) -> None:
+    results = tmp_path / "allure"
+    outcomes = run_cases(pytester, ["TC_F_08_CS"], ["missing_ended_event"],
+                         "--alluredir", str(results))
+    assert [o.outcome for o in outcomes] == ["failed"]
+    (result,) = [r for r in _results(results) if r["name"].startswith("TC_F_08_CS")]
+    assert result["status"] == "failed"
+    assert "sent no TransactionEvent" in result["statusDetails"]["message"]
+    names = {a["name"]: a for a in result["attachments"]}
+    journal = json.loads((results / names["OCPP journal CS001"]["source"]).read_text())
+    actions = [e["action"] for e in journal["entries"]]
+    assert "RequestStopTransaction" in actions and "TransactionEvent" in actions
+    svg = (results / names["Message sequence CS001"]["source"]).read_text()
+    assert svg.startswith("<svg") or "<svg" in svg[:200]
+    labels = {(label["name"], label["value"]) for label in result["labels"]}
+    assert ("as_id", "TC_F_08_CS") in labels and ("epic", "OCPP 2.0.1 Core") in labels
+
+
+def test_station_password_never_reaches_the_evidence(pytester: pytest.Pytester,
+                                                     tmp_path: Path) -> None:
+    results = tmp_path / "allure"
+    run_cases(pytester, ["TC_A_01_CS", "TC_A_09_CS"], [], "--alluredir", str(results))
+    password = load_bench(default_bench_path()).station.password
+    assert password
+    leaked = [p.name for p in results.iterdir() if password in p.read_text(errors="replace")]
+    assert not leaked, f"the bench password appears in {leaked}"
+    assert any("***" in p.read_text(errors="replace") for p in results.glob("*attachment*"))
