@@ -602,7 +602,7 @@ async def test_local_start_authorization_first_timeout(station, operator, bench)
     else:
         await station.expect_none("TransactionEvent", within=timeout + 0.3)
         await operator.plug_in(evse, connector)
-        await station.expect_none("TransactionEvent", _charging_on_a_token, within=0.7)
+        await station.expect_none("TransactionEvent", _charging_on_a_token, within=0.5)
         await operator.unplug(evse, connector)
 
 
