@@ -34,8 +34,9 @@ class PowerStage:
     def power_w(self) -> float:
         return self.voltage_v * self.current_a
 
-    def set_demand(self, amps: float) -> None:
-        self.update()
+    def set_demand(self, amps: float, now: float | None = None) -> None:
+        """Control the EV's current demand in A (clamped to the stage's current and power)."""
+        self.update(now)
         limit = min(self.max_current_a, self.max_power_w / max(self.battery_v, 1.0))
         self.demand_a = max(0.0, min(amps, limit))
 
