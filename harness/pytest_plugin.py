@@ -28,6 +28,7 @@ from harness.emulator.station import EmulatedStation
 from harness.evidence import steps
 from harness.evidence.labels import allure_labels
 from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
+from harness.pki import TestPki
 from harness.preconditions import Baseline, ensure_core_preconditions
 
 log = logging.getLogger("harness")
@@ -203,16 +204,31 @@ async def csms(request: pytest.FixtureRequest, bench: Bench) -> AsyncIterator[Cs
         await server.stop()
 
 
+@pytest.fixture(scope="session")
+def pki(bench: Bench) -> TestPki:
+    """The run's test PKI (CSMS root, CSMS server and station certificates, ...), made at run
+    time; the server certificate names the bench's CSMS host."""
+    host = bench.csms.host if bench.csms.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return TestPki(bench.station.id, csms_host=host)
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def emulated_station(
-    request: pytest.FixtureRequest, bench: Bench, csms: CsmsServer
+    request: pytest.FixtureRequest, bench: Bench, csms: CsmsServer, pki: TestPki
 ) -> AsyncIterator[EmulatedStation | None]:
-    """The built-in emulated station, when the bench says ``mode: emulated``; else None."""
+    """The built-in emulated station, when the bench says ``mode: emulated``; else None.
+    Pre-provisioned like a charger from the factory of the bench's CPO: the run's CSMS root
+    and its station certificate (for security profiles 2 and 3)."""
     if bench.station.mode != "emulated":
         yield None
         return
     config = StationConfig.from_bench(bench, csms_url=csms.url())
     config.quirks |= set(request.config.getoption("--station-quirk") or [])
+    roots = config.ca_certificates.setdefault("CSMSRootCertificate", [])
+    if pki.csms_root.pem not in roots:
+        roots.append(pki.csms_root.pem)
+    config.client_cert_pem = config.client_cert_pem or pki.station_cert.chain_pem
+    config.client_key_pem = config.client_key_pem or pki.station_cert.key_pem
     station = EmulatedStation(config)
     await station.start()
     try:

@@ -1,7 +1,8 @@
 """The harness CSMS: a websocket server stations connect to at ``ws[s]://host:port/<id>``.
 
-It negotiates the OCPP subprotocol, checks HTTP Basic credentials (Security Profile 1; TLS
-for profiles 2 and 3 comes through ``ssl_context``), and hands each connection to the
+It negotiates the OCPP subprotocol, checks HTTP Basic credentials (security profiles 1 and
+2) or the TLS client certificate (profile 3; TLS comes through ``ssl_context``, see
+:mod:`harness.csms.tls`), and hands each connection to the
 station's persistent :class:`StationSession`.
 """
 
@@ -124,6 +125,13 @@ class CsmsServer:
         if account is None and not self.config.accept_unknown_stations:
             self.session(station_id).journal.event(f"refused: unknown station id {station_id!r}")
             return connection.respond(HTTPStatus.NOT_FOUND, f"unknown station {station_id}\n")
+        if self.config.security_profile == 3:
+            problem = self._client_certificate_problem(connection, station_id)
+            if problem:
+                self.session(station_id).journal.event(f"refused with HTTP 401: {problem}")
+                return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
+            self.session(station_id).journal.event(
+                f"TLS client certificate accepted: CN {station_id!r} issued by a CSMS root")
         if self.config.security_profile in (1, 2) and account is not None and account.password:
             problem = _check_basic_auth(request.headers.get("Authorization"), account)
             if problem:
@@ -131,6 +139,22 @@ class CsmsServer:
                 return connection.respond(HTTPStatus.UNAUTHORIZED, problem + "\n")
             self.session(station_id).journal.event(
                 f"HTTP Basic auth accepted: user {station_id!r} with the expected password")
+        return None
+
+    @staticmethod
+    def _client_certificate_problem(connection: ServerConnection, station_id: str) -> str | None:
+        """Security profile 3 (A00.FR.401..): a client certificate chaining to a CSMS root
+        (the TLS handshake checked the chain) whose CN is the charging station id."""
+        from harness.csms.tls import peer_common_name
+
+        if connection.transport.get_extra_info("ssl_object") is None:
+            return "security profile 3 requires TLS"
+        common_name = peer_common_name(connection.transport)
+        if common_name is None:
+            return "security profile 3: no TLS client certificate"
+        if common_name != station_id:
+            return (f"security profile 3: client certificate CN {common_name!r} is not the "
+                    f"charging station id")
         return None
 
     def _select_subprotocol(self, connection: ServerConnection, offered: Sequence[str]) -> str | None:
@@ -150,6 +174,9 @@ class CsmsServer:
             await connection.close(1002, "no supported OCPP subprotocol")
             return
         peer = "{}:{}".format(*connection.remote_address[:2])
+        ssl_object = connection.transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            peer += f" over {ssl_object.version()} ({ssl_object.cipher()[0]})"
         await session.attach(connection, connection.subprotocol, peer)
 
 

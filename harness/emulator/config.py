@@ -35,6 +35,9 @@ class StationConfig:
     ev_demand_a: float = 200.0
     # CA certificates the station ships with, by OCPP certificate type -> PEM strings.
     ca_certificates: dict[str, list[str]] = field(default_factory=dict)
+    # The station's own certificate (PEM, leaf first) and key, for security profile 3.
+    client_cert_pem: str | None = None
+    client_key_pem: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from harness.csms import tls
 from harness.emulator.config import StationConfig
 from harness.emulator.device_model import DeviceModel, core_device_model
 from harness.emulator.evse import Connector, Evse, Transaction
@@ -94,6 +95,8 @@ class EmulatedStation(RpcPeer):
         self.installed_certificates: dict[str, list[str]] = {
             kind: list(pems) for kind, pems in config.ca_certificates.items()}
         self.connects = 0
+        # Security events waiting for a connection (A00.FR.412, A05): (type, techInfo).
+        self.pending_security_events: list[tuple[str, str]] = []
         self._queue: deque[OutMessage] = deque()
         self._wake = asyncio.Event()
         self._online = False
@@ -192,8 +195,9 @@ class EmulatedStation(RpcPeer):
         slot = priority[index]
         return slot, self.network_profiles[slot]
 
-    def _auth_header(self) -> dict[str, str]:
-        if self.config.security_profile not in (1, 2):
+    def _auth_header(self, security_profile: int | None = None) -> dict[str, str]:
+        profile = self.config.security_profile if security_profile is None else security_profile
+        if profile not in (1, 2):
             return {}
         password = self._connect_password
         if not password:
@@ -226,16 +230,20 @@ class EmulatedStation(RpcPeer):
             while not self._reboot.is_set():
                 slot, profile = self._connection_target(failures)
                 url = profile["ocppCsmsUrl"].rstrip("/") + "/" + self.config.station_id
+                security_profile = int(profile.get("securityProfile", self.config.security_profile))
                 try:
                     ws = await connect(
                         url, subprotocols=[OCPP_SUBPROTOCOL[self.config.ocpp_version]],  # type: ignore[list-item]
-                        additional_headers=self._auth_header(), open_timeout=5,
+                        additional_headers=self._auth_header(security_profile), open_timeout=5,
                         ping_interval=None, max_size=2**22,
+                        **({"ssl": self._client_tls(security_profile)}
+                           if url.startswith("wss:") else {}),
                     )
                 except Exception as exc:
                     attempt += 1
                     failures += 1
                     self.on_event(f"connect to {url} failed ({exc}); attempt {attempt}")
+                    self._tls_failed(url, exc)
                     await self._backoff(attempt)
                     continue
                 attempt = 0
@@ -246,6 +254,11 @@ class EmulatedStation(RpcPeer):
                 self.connected_slot = slot
                 with contextlib.suppress(KeyError):
                     self.dm.put("OCPPCommCtrlr", "ActiveNetworkProfile", str(slot))
+                # A05.FR.04: connected with a (new) security profile: SecurityProfile says so.
+                # The emulator keeps lower-profile slots (no A05.FR.05), so that a bench can
+                # be returned to its own profile after a security-profile test.
+                with contextlib.suppress(KeyError):
+                    self.dm.put("SecurityCtrlr", "SecurityProfile", str(security_profile))
                 self.connects += 1
                 self._reconnect.clear()
                 serving = self._spawn(self.serve(ws))
@@ -266,6 +279,37 @@ class EmulatedStation(RpcPeer):
             for w in workers:
                 w.cancel()
             self._went_offline()
+
+    def _client_tls(self, security_profile: int) -> Any:
+        """TLS towards the CSMS: trust the installed CSMSRootCertificates, TLS 1.2 or higher
+        (A00.FR.309, A00.FR.314); the station certificate for security profile 3."""
+        three = security_profile == 3
+        return tls.client_context(
+            self.installed_certificates.get("CSMSRootCertificate", []),
+            self.config.client_cert_pem if three else None,
+            self.config.client_key_pem if three else None,
+            min_version=(tls.ssl.TLSVersion.TLSv1 if "accepts_tls_1_1" in self.quirks
+                         else tls.ssl.TLSVersion.TLSv1_2),
+            verify="accepts_untrusted_csms_certificate" not in self.quirks)
+
+    def _tls_failed(self, url: str, exc: BaseException) -> None:
+        """A05 / A00.FR.412: a CSMS certificate that fails validation is a security event,
+        reported once connected again (through a fallback profile if need be)."""
+        problem = tls.certificate_problem(exc)
+        if problem is None:
+            return
+        kind = "InvalidCsmsCertificate" if problem == "certificate" else "InvalidTLSVersion"
+        self.security_log.append(f"{iso()} {kind}: {url}: {exc}")
+        if "no_invalid_certificate_event" in self.quirks:
+            return
+        if not any(k == kind for k, _ in self.pending_security_events):
+            self.pending_security_events.append((kind, f"{url}: {exc}"[:255]))
+
+    def _send_security_events(self) -> None:
+        events, self.pending_security_events = self.pending_security_events, []
+        for kind, info in events:
+            self.send("SecurityEventNotification", {"type": kind, "timestamp": iso(),
+                                                    "techInfo": info})
 
     @staticmethod
     async def _wait_any(*events: asyncio.Event) -> None:
@@ -305,6 +349,7 @@ class EmulatedStation(RpcPeer):
                 long_outage = offline_for > threshold and "no_full_status_after_offline" not in self.quirks
                 everything = long_outage or "status_burst_below_threshold" in self.quirks
                 self._report_statuses(everything=everything)
+            self._send_security_events()
             self._last_heartbeat = time.monotonic()
             self._wake.set()
         except Disconnected:
