@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
+from harness.emulator import firmware
 from harness.emulator.device_model import Variable
 from harness.pki import certificate_hash_data, load_pem
 
@@ -430,7 +431,7 @@ async def trigger_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return {"status": "Accepted"}, log_status
     if what == "FirmwareStatusNotification":
         async def firmware_status() -> None:
-            st.send("FirmwareStatusNotification", {"status": "Idle"})
+            st.send("FirmwareStatusNotification", firmware.trigger_payload(st))
 
         return {"status": "Accepted"}, firmware_status
     return {"status": "NotImplemented"}
@@ -677,6 +678,14 @@ async def delete_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
         _count_certificates(st)
     st.security_log.append(f"{_now()} DeleteCertificate {kind} serial {wanted.get('serialNumber')}")
     return {"status": "Accepted"}
+
+
+# ---- L: firmware management ------------------------------------------------------------------
+@handles("UpdateFirmware")
+async def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    """L01 secure firmware update; the whole process is in ``harness.emulator.firmware``."""
+    result: Result = firmware.update_firmware(st, p)
+    return result
 
 
 # ---- P: data transfer ------------------------------------------------------------------------
