@@ -84,3 +84,8 @@ def test_sha384_delete(pki: TestPki) -> None:
     data = handlers.installed_hash_data(st, "SHA384")[0][2]
     assert data["hashAlgorithm"] == "SHA384" and len(data["issuerKeyHash"]) == 96
     assert call(st, "DeleteCertificate", {"certificateHashData": data})["status"] == "Accepted"
+
+
+def test_certificate_entries_counts_pre_provisioned(pki: TestPki) -> None:
+    st = EmulatedStation(StationConfig(ca_certificates={"CSMSRootCertificate": [pki.csms_root.pem]}))
+    assert st.dm.get("SecurityCtrlr", "CertificateEntries") == "1"

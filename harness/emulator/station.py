@@ -94,6 +94,8 @@ class EmulatedStation(RpcPeer):
         # Non-volatile, like the device model. Pre-provisioned from config.ca_certificates.
         self.installed_certificates: dict[str, list[str]] = {
             kind: list(pems) for kind, pems in config.ca_certificates.items()}
+        self.dm.put("SecurityCtrlr", "CertificateEntries",
+                    str(sum(len(pems) for pems in self.installed_certificates.values())))
         self.connects = 0
         # Security events waiting for a connection (A00.FR.412, A05): (type, techInfo).
         self.pending_security_events: list[tuple[str, str]] = []
