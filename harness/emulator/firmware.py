@@ -211,7 +211,8 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
         _notify(st, fw, "SignatureVerified")
     else:
         _notify(st, fw, "Downloaded")
-        if not signature_valid(firmware["signingCertificate"], firmware["signature"], image) \
+        if not signature_valid(firmware.get("signingCertificate") or "",
+                               firmware.get("signature") or "", image) \
                 and "firmware_skips_signature_check" not in st.quirks:
             _notify(st, fw, "InvalidSignature")  # L01.FR.03
             _security_event(st, "InvalidFirmwareSignature",
