@@ -195,7 +195,8 @@ async def test_stop_deauthorized_ev_connection_timeout(station, operator, bench)
         # authorization is gone, and an EV connecting now is not charged on it.
         await station.expect_none("TransactionEvent", within=timeout + 0.5)
         await operator.plug_in(evse, connector)
-        await station.expect_none("TransactionEvent", _charging_on_a_token, within=1.0)
+        await station.expect_none("TransactionEvent", _charging_on_a_token,
+                                  within=bench.csms.quiet_period)
         await operator.unplug(evse, connector)
 
 
@@ -408,7 +409,8 @@ async def _start_on_connection_after_authorization(station, operator, bench, poi
     await configure_point(station, "TxStartPoint", point)
     evse, connector = first_connector(bench)
     token = await _present(operator, bench)
-    await station.expect_none("TransactionEvent", {"eventType": "Started"}, within=0.3)
+    await station.expect_none("TransactionEvent", {"eventType": "Started"},
+                              within=bench.csms.quiet_period)
     await operator.plug_in(evse, connector)
     started = await station.expect("TransactionEvent", {"eventType": "Started"})
     _check_started(started, token=token, evse=evse, situation=f"TxStartPoint {point}")
@@ -602,7 +604,8 @@ async def test_local_start_authorization_first_timeout(station, operator, bench)
     else:
         await station.expect_none("TransactionEvent", within=timeout + 0.3)
         await operator.plug_in(evse, connector)
-        await station.expect_none("TransactionEvent", _charging_on_a_token, within=0.5)
+        await station.expect_none("TransactionEvent", _charging_on_a_token,
+                                  within=bench.csms.quiet_period)
         await operator.unplug(evse, connector)
 
 

@@ -255,7 +255,8 @@ async def test_remote_stop_unknown_transaction_rejected(station, operator, bench
         f"RequestStopTransaction for an unknown transactionId: expected Rejected (F03.FR.08), "
         f"the station answered {reply.payload}")
     await station.expect_none("TransactionEvent", {
-        "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"}, within=0.5)
+        "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"},
+        within=bench.csms.quiet_period)
     await stop_remotely(station, tx_id(started))
 
 
