@@ -72,7 +72,7 @@ QUIRKS: dict[str, Quirk] = {
               ("TC_F_20_CS",)),
         Quirk("ignores_ev_connection_timeout",
               "an authorization without a plugged cable never times out",
-              ("TC_F_04_CS", "TC_E_39_CS")),
+              ("TC_F_04_CS", "TC_E_39_CS", "TC_E_05_CS")),
         Quirk("clock_aligned_off_grid",
               "clock-aligned meter values are sent off the interval boundary",
               ("TC_J_01_CS", "TC_J_02_CS")),
