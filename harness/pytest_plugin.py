@@ -26,6 +26,8 @@ from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
 from harness.evidence import steps
+from harness.evidence.environment import harness_properties, station_properties, write_environment
+from harness.evidence.journal_evidence import attach_journal, write_journal_file
 from harness.evidence.labels import allure_labels
 from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
 from harness.pki import TestPki
@@ -332,38 +334,35 @@ async def station(
         yield session
     finally:
         session.restore_responders()
-        with contextlib.suppress(Exception):
+        try:
             await baseline.restore(session)
+        except Exception as exc:  # the next test's preconditions deal with it; say so
+            log.warning("could not restore the variables %s changed on %s: %s",
+                        request.node.nodeid, session.station_id, exc)
         _attach_journal(request.node, session, mark)
 
 
 def _attach_journal(node: pytest.Item, session: StationSession, mark: int) -> None:
     try:
-        from harness.evidence.journal_evidence import attach_journal
-
         attach_journal(session, mark, session.redact, parent=_allure_test_uuid(node))
     except Exception as exc:  # evidence must never hide the verdict, but say it is missing
         log.error("could not attach the journal of %s: %s", session.station_id, exc)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Write Allure's environment.properties with the station's identity from its boot."""
+    """Write Allure's environment.properties with the station's identity from its boot, and
+    the whole run's journal of every station as JSON lines beside the results (the run-level
+    record, complete even where a per-test attachment could not be written)."""
     results = session.config.getoption("allure_report_dir", None)
     if not results or BENCH_KEY not in session.config.stash:
         return
     bench = session.config.stash[BENCH_KEY]
-    try:
-        from harness.evidence.environment import (
-            harness_properties,
-            station_properties,
-            write_environment,
-        )
-    except ImportError:
-        return
-    boot = None
     server = session.config.stash.get(CSMS_KEY, None)
-    if server is not None and bench.station.id in server.sessions:
-        boot = server.sessions[bench.station.id].state.boot
+    sessions = server.sessions if server is not None else {}
+    boot = sessions[bench.station.id].state.boot if bench.station.id in sessions else None
     props = {**station_properties(boot, bench.station.id), **harness_properties(),
              "Bench": str(bench.path or "")}
     write_environment(Path(results), props)
+    for station_id, station_session in sessions.items():
+        write_journal_file(station_session, Path(results) / f"ocpp-journal-{station_id}.jsonl",
+                           station_session.redact)
