@@ -84,7 +84,7 @@ QUIRKS: dict[str, Quirk] = {
               ("TC_A_09_CS",)),
         Quirk("data_transfer_accepted", "DataTransfer from an unknown vendor answers Accepted",
               ("TC_P_01_CS",)),
-        Quirk("garbage_frames", "sends a malformed JSON frame after every StatusNotification",
+        Quirk("garbage_frames", "sends a malformed JSON frame before every StatusNotification",
               ("TC_G_01_CS",)),
         Quirk("transaction_status_wrong",
               "GetTransactionStatus reports ongoingIndicator=false for an ongoing transaction",

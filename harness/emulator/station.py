@@ -422,6 +422,9 @@ class EmulatedStation(RpcPeer):
                 continue
             msg = self._queue[0]
             try:
+                if msg.action == "StatusNotification" and "garbage_frames" in self.quirks:
+                    # Before the status, so the test that waits for the status sees it.
+                    await self.send_raw('[2,"garbage",')
                 reply = await self.call(msg.action, msg.payload, self._message_timeout())
             except Disconnected:
                 # Went offline; until the connection loop notices (_went_offline() decides
@@ -458,8 +461,6 @@ class EmulatedStation(RpcPeer):
         if msg.action == "StatusNotification":
             key = (msg.payload["evseId"], msg.payload["connectorId"])
             self._status_reported[key] = msg.payload["connectorStatus"]
-            if "garbage_frames" in self.quirks:
-                self._spawn(self.send_raw('[2,"garbage",'))
         elif msg.action == "TransactionEvent":
             info = response.get("idTokenInfo")
             if info and info.get("status") != "Accepted" and msg.tx_id:
@@ -593,7 +594,6 @@ class EmulatedStation(RpcPeer):
             return "Unavailable"
         return "Available"
 
-
     def _status_payload(self, evse_id: int, connector_id: int) -> dict[str, Any]:
         return {"timestamp": iso(), "connectorStatus": self.connector_status(evse_id, connector_id),
                 "evseId": evse_id, "connectorId": connector_id}
@@ -649,7 +649,6 @@ class EmulatedStation(RpcPeer):
             self.operative, self.pending_operative = self.pending_operative, None
             changed = True
         return changed
-
 
     # ---- transactions -----------------------------------------------------------------------
     def _points(self, evse: Evse) -> dict[str, bool]:
