@@ -1,0 +1,18 @@
+"""How the emulated station answers CSMS-initiated requests (OCPP 2.0.1), one module per
+functional block; importing the package registers every handler in ``HANDLERS``."""
+
+from harness.emulator.handlers import (  # noqa: F401 - imported to register their handlers
+    availability,
+    certificates,
+    data_transfer,
+    diagnostics,
+    firmware_update,
+    provisioning,
+    remote_control,
+    transactions,
+)
+from harness.emulator.handlers.certificates import installed_hash_data
+from harness.emulator.handlers.data_transfer import has_custom_data
+from harness.emulator.handlers.registry import HANDLERS, handles
+
+__all__ = ["HANDLERS", "handles", "has_custom_data", "installed_hash_data"]
