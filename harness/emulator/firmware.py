@@ -28,6 +28,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from harness.emulator.clock import iso
+
 if TYPE_CHECKING:
     from harness.emulator.station import EmulatedStation
 
@@ -97,8 +99,6 @@ def _notify(st: EmulatedStation, fw: FirmwareState, status: str) -> None:
 
 
 def _security_event(st: EmulatedStation, kind: str, info: str) -> None:
-    from harness.emulator.station import iso
-
     st.security_log.append(f"{iso()} {kind}: {info}")
     st.send("SecurityEventNotification", {"type": kind, "timestamp": iso(),
                                           "techInfo": info[:255]})

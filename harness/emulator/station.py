@@ -13,22 +13,24 @@ import asyncio
 import base64
 import contextlib
 import logging
-import math
 import random
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from websockets.asyncio.client import connect
 
 from harness.csms import tls
+from harness.emulator.clock import iso
 from harness.emulator.config import StationConfig
 from harness.emulator.device_model import DeviceModel, core_device_model
-from harness.emulator.evse import Connector, Evse, Transaction
+from harness.emulator.evse import Connector, Evse
+from harness.emulator.metering import Metering
 from harness.emulator.power_stage import PowerStage
+from harness.emulator.statuses import ConnectorStatuses
+from harness.emulator.transactions import TransactionEngine
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError
 from harness.protocols.rpc import CallErrorReply, CallTimeout, Disconnected, RpcPeer
 
@@ -37,11 +39,6 @@ log = logging.getLogger("harness.emulator")
 OCPP_SUBPROTOCOL = {"2.0.1": "ocpp2.0.1", "1.6": "ocpp1.6", "2.1": "ocpp2.1"}
 ALLOWED_WHILE_PENDING = {"GetVariables", "SetVariables", "GetBaseReport", "GetReport",
                          "TriggerMessage"}
-
-
-def iso(ts: float | None = None) -> str:
-    dt = datetime.fromtimestamp(time.time() if ts is None else ts, UTC)
-    return dt.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -55,7 +52,7 @@ class OutMessage:
     )
 
 
-class EmulatedStation(RpcPeer):
+class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, RpcPeer):
     """An emulated charging station. ``await start()``; bench actions are its public methods."""
 
     def __init__(self, config: StationConfig) -> None:
@@ -480,333 +477,6 @@ class EmulatedStation(RpcPeer):
             self._aligned_tick()
             for evse in self.evses.values():
                 self._sampled_tick(evse, now)
-
-    def _aligned_tick(self) -> None:
-        interval = self.dm.get_int("AlignedDataCtrlr", "Interval")
-        ended_interval = self.dm.get_int("AlignedDataCtrlr", "TxEndedInterval")
-        wall = time.time()
-        for kind, ivl in (("aligned", interval), ("ended", ended_interval)):
-            if ivl <= 0:
-                self._aligned_due.pop(kind, None)
-                continue
-            offset = ivl / 2 if "clock_aligned_off_grid" in self.quirks else 0.0
-            following = math.floor(wall / ivl) * ivl + ivl + offset
-            due, was = self._aligned_due.get(kind, (None, ivl))
-            if due is None or was != ivl:  # just enabled, or a new interval: its next boundary
-                self._aligned_due[kind] = (following, ivl)
-                continue
-            if wall < due:
-                continue
-            self._aligned_due[kind] = (following, ivl)
-            if kind == "aligned":
-                self._send_aligned(due)
-            else:
-                for evse in self.evses.values():
-                    if evse.tx is not None:
-                        evse.tx.ended_samples.append(self._meter_value(
-                            evse, self.dm.get_list("AlignedDataCtrlr", "TxEndedMeasurands"),
-                            "Sample.Clock", due))
-
-    def _send_aligned(self, boundary: float) -> None:
-        if not self.dm.get_bool("AlignedDataCtrlr", "Enabled"):
-            return
-        # AlignedDataCtrlr.SendDuringIdle: clock-aligned values only while no transaction runs.
-        busy = any(e.tx is not None for e in self.evses.values())
-        if busy and self.dm.get_bool("AlignedDataCtrlr", "SendDuringIdle") \
-                and "aligned_during_transaction" not in self.quirks:
-            return
-        measurands = self.dm.get_list("AlignedDataCtrlr", "Measurands")
-        for evse in self.evses.values():
-            value = self._meter_value(evse, measurands, "Sample.Clock", boundary)
-            if evse.tx is not None and not evse.tx.ending:
-                self._tx_event(evse, "Updated", "MeterValueClock", meter=[value])
-            else:  # J01: idle EVSEs report in MeterValues, also while others charge
-                self.send("MeterValues", {"evseId": evse.id, "meterValue": [value]})
-
-    def _sampled_tick(self, evse: Evse, now: float) -> None:
-        tx = evse.tx
-        if tx is None or tx.ending:
-            return
-        interval = self.dm.get_int("SampledDataCtrlr", "TxUpdatedInterval")
-        ended_interval = self.dm.get_int("SampledDataCtrlr", "TxEndedInterval")
-        if tx.sampled_at is None or tx.ended_sampled_at is None:
-            tx.sampled_at = tx.ended_sampled_at = now  # intervals count from the start
-            return
-
-        def due(last: float, ivl: int) -> float | None:
-            """The new 'last sample' time when a sample is due, keeping the cadence."""
-            if ivl <= 0 or now - last < ivl:
-                return None
-            return last + ivl if now - last < 2 * ivl else now
-
-        if (at := due(tx.sampled_at, interval)) is not None:
-            tx.sampled_at = at
-            if "no_periodic_meter_values" not in self.quirks:
-                value = self._meter_value(
-                    evse, self.dm.get_list("SampledDataCtrlr", "TxUpdatedMeasurands"),
-                    "Sample.Periodic")
-                self._tx_event(evse, "Updated", "MeterValuePeriodic", meter=[value])
-        if (at := due(tx.ended_sampled_at, ended_interval)) is not None:
-            tx.ended_sampled_at = at
-            tx.ended_samples.append(self._meter_value(
-                evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"),
-                "Sample.Periodic"))
-
-    def _meter_value(self, evse: Evse, measurands: list[str], context: str,
-                     ts: float | None = None) -> dict[str, Any]:
-        p = evse.power
-        p.update()
-        readings = {
-            "Energy.Active.Import.Register": (
-                p.register_wh() - (1000.0 if "meter_register_backwards" in self.quirks
-                                   and context == "Sample.Periodic" else 0.0), "Wh"),
-            "Power.Active.Import": (p.power_w, "W"),
-            "Current.Import": (p.current_a, "A"),
-            "Voltage": (p.voltage_v, "V"),
-            "SoC": (p.soc, "Percent"),
-            "Current.Offered": (p.demand_a, "A"),
-            "Power.Offered": (p.max_power_w, "W"),
-        }
-        sampled = []
-        for m in measurands or ["Energy.Active.Import.Register"]:
-            if m not in readings:
-                continue
-            value, unit = readings[m]
-            sampled.append({"value": round(value, 3), "context": context, "measurand": m,
-                            "unitOfMeasure": {"unit": unit}})
-        return {"timestamp": iso(ts), "sampledValue": sampled}
-
-    # ---- statuses ---------------------------------------------------------------------------
-    def connector_status(self, evse_id: int, connector_id: int) -> str:
-        evse = self.evses[evse_id]
-        c = evse.connectors[connector_id]
-        if c.faulted:
-            return "Faulted"
-        if c.plugged:
-            # An Inoperative change lands on a plugged connector once the cable is gone
-            # (G01 state transitions: Occupied -> Unavailable at unplug, if scheduled).
-            return "Occupied"
-        if not (self.operative and evse.operative and c.operative):
-            return "Unavailable"  # effective availability: station AND EVSE AND connector
-        if evse.plugged is not None:
-            # An EVSE serves one EV at a time; OCPP 2.0.1 leaves it to the station whether its
-            # other connectors show Unavailable meanwhile ("at its discretion"). This one does.
-            return "Unavailable"
-        return "Available"
-
-    def _status_payload(self, evse_id: int, connector_id: int) -> dict[str, Any]:
-        return {"timestamp": iso(), "connectorStatus": self.connector_status(evse_id, connector_id),
-                "evseId": evse_id, "connectorId": connector_id}
-
-    def _report_statuses(self, everything: bool = False) -> None:
-        """Send StatusNotification for connectors whose status the CSMS does not know yet."""
-        if not self._online or self.registration != "Accepted":
-            return
-        if everything and "no_status_after_boot" in self.quirks and self._needs_boot is False \
-                and not self._status_reported:
-            return
-        for evse in self.evses.values():
-            for cid in evse.connectors:
-                status = self.connector_status(evse.id, cid)
-                self._update_availability_vars(evse.id, cid, status)
-                if everything or self._status_reported.get((evse.id, cid)) != status:
-                    self._status_reported[(evse.id, cid)] = status
-                    self.send("StatusNotification", self._status_payload(evse.id, cid))
-
-    def _update_availability_vars(self, evse_id: int, cid: int, status: str) -> None:
-        with contextlib.suppress(KeyError):
-            for v in self.dm:
-                if v.component == "Connector" and v.evse == evse_id and v.connector == cid \
-                        and v.name == "AvailabilityState":
-                    v.value = status
-
-    def statuses_changed(self) -> None:
-        self._report_statuses(everything=False)
-        if "late_scheduled_unavailable" in self.quirks \
-                and self.apply_scheduled_availability(unplugged_only=True):
-            self._report_statuses(everything=False)  # the defect: Available went out first
-
-    def apply_scheduled_availability(self, *, unplugged_only: bool = False) -> bool:
-        """Let ChangeAvailability requests answered Scheduled take effect on every EVSE whose
-        transaction has ended (G03.FR.05), station-wide once none is left (G04.FR.06).
-        Returns whether anything changed; the caller reports the statuses."""
-        changed = False
-
-        def idle(evse: Evse) -> bool:
-            return evse.tx is None and not (unplugged_only and evse.plugged is not None)
-
-        for evse in self.evses.values():
-            if not idle(evse):
-                continue
-            if evse.pending_operative is not None:
-                evse.operative, evse.pending_operative = evse.pending_operative, None
-                changed = True
-            for c in evse.connectors.values():
-                if c.pending_operative is not None:
-                    c.operative, c.pending_operative = c.pending_operative, None
-                    changed = True
-        if self.pending_operative is not None and all(idle(e) for e in self.evses.values()):
-            self.operative, self.pending_operative = self.pending_operative, None
-            changed = True
-        return changed
-
-    # ---- transactions -----------------------------------------------------------------------
-    def _points(self, evse: Evse) -> dict[str, bool]:
-        connected = evse.plugged is not None
-        authorized = evse.id_token is not None
-        closed = connected and authorized and evse.operative and self.operative \
-            and evse.plugged is not None and evse.plugged.operative
-        return {
-            "ParkingBayOccupancy": connected, "EVConnected": connected,
-            "Authorized": authorized, "DataSigned": authorized,
-            "PowerPathClosed": closed, "EnergyTransfer": closed and evse.power.demand_a > 0,
-        }
-
-    def _evaluate(self, evse: Evse, trigger: str, stopped_reason: str | None = None) -> None:
-        """Apply TxStartPoint / TxStopPoint after a change on ``evse`` (E01, E06)."""
-        points = self._points(evse)
-        starts = self.dm.get_list("TxCtrlr", "TxStartPoint")
-        stops = self.dm.get_list("TxCtrlr", "TxStopPoint")
-        closed = points["PowerPathClosed"]
-        evse.power.set_demand(self.config.ev_demand_a if closed else 0.0)
-        points = self._points(evse)
-        if evse.tx is None:
-            if any(points.get(p) for p in starts):
-                self._start_tx(evse, trigger)
-            self.statuses_changed()
-            return
-        tx = evse.tx
-        tx.reached |= {p for p in stops if points.get(p)}
-        if any(p in tx.reached and not points.get(p) for p in stops):
-            self._end_tx(evse, trigger, stopped_reason or self._stopped_reason(trigger))
-        else:
-            state = self._charging_state(evse)
-            if trigger in ("Authorized", "CablePluggedIn", "RemoteStart"):
-                # The event itself first (E02/E03/F01), then the energy transfer it allows.
-                self._tx_event(evse, "Updated", trigger)
-                trigger = "ChargingStateChanged"
-            if state != tx.charging_state:
-                tx.charging_state = state
-                self._tx_event(evse, "Updated", trigger)
-        self.statuses_changed()
-
-    def _charging_state(self, evse: Evse) -> str:
-        if evse.plugged is None:
-            return "Idle"
-        if self._points(evse)["PowerPathClosed"]:
-            return "Charging" if evse.power.demand_a > 0 else "SuspendedEV"
-        if evse.id_token is not None:
-            return "SuspendedEVSE"
-        return "EVConnected"
-
-    @staticmethod
-    def _stopped_reason(trigger: str) -> str:
-        return {"EVCommunicationLost": "EVDisconnected", "EVDeparted": "EVDisconnected",
-                "RemoteStop": "Remote", "StopAuthorized": "Local", "Deauthorized": "DeAuthorized",
-                "EVConnectTimeout": "Timeout", "ResetCommand": "ImmediateReset",
-                "AbnormalCondition": "PowerLoss"}.get(trigger, "Other")
-
-    def _start_tx(self, evse: Evse, trigger: str) -> None:
-        tx = Transaction(id_token=evse.id_token, remote_start_id=evse.remote_start_id)
-        evse.tx = tx
-        evse.last_tx_id = tx.id
-        tx.charging_state = self._charging_state(evse)
-        tx.reached = {p for p, v in self._points(evse).items() if v}
-        value = self._meter_value(
-            evse, self.dm.get_list("SampledDataCtrlr", "TxStartedMeasurands"), "Transaction.Begin")
-        self._tx_event(evse, "Started", trigger, meter=[value])
-
-    def _end_tx(self, evse: Evse, trigger: str, reason: str) -> None:
-        tx = evse.tx
-        if tx is None or tx.ending:
-            return
-        tx.ending = True
-        if evse.connection_timer is not None:
-            evse.connection_timer.cancel()
-            evse.connection_timer = None
-        evse.id_token = None
-        evse.remote_start_id = None
-        evse.power.set_demand(0.0)
-        tx.charging_state = "Idle" if evse.plugged is None else "EVConnected"
-        final = self._meter_value(
-            evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"), "Transaction.End")
-        samples = [] if "ended_without_interval_samples" in self.quirks else tx.ended_samples
-        if "missing_ended_event" not in self.quirks:
-            self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
-                           meter=[*samples, final])
-        evse.tx = None
-        if "late_scheduled_unavailable" not in self.quirks:
-            self.apply_scheduled_availability()
-        self.check_pending_reset()
-        self.statuses_changed()
-
-    def _tx_event(self, evse: Evse, event_type: str, trigger: str, *,
-                  stopped_reason: str | None = None,
-                  meter: list[dict[str, Any]] | None = None) -> None:
-        tx = evse.tx
-        assert tx is not None
-        seq = tx.next_seq()
-        if "wrong_seq_no" in self.quirks:
-            seq = min(seq, 1)
-        info: dict[str, Any] = {"transactionId": tx.id, "chargingState": tx.charging_state}
-        if stopped_reason:
-            info["stoppedReason"] = stopped_reason
-        if (tx.remote_start_id is not None and event_type == "Started") or (
-                trigger == "RemoteStart" and tx.remote_start_id is not None):
-            info["remoteStartId"] = tx.remote_start_id
-        payload: dict[str, Any] = {
-            "eventType": event_type, "timestamp": iso(), "triggerReason": trigger,
-            "seqNo": seq, "transactionInfo": info,
-        }
-        connector = evse.plugged
-        if event_type == "Started" or trigger == "CablePluggedIn":
-            payload["evse"] = {"id": evse.id, **({"connectorId": connector.id} if connector else {})}
-        if tx.id_token and (event_type == "Started"
-                            or trigger in ("Authorized", "RemoteStart", "StopAuthorized")) \
-                and not (event_type == "Started" and "started_without_id_token" in self.quirks):
-            payload["idToken"] = tx.id_token
-        if meter:
-            payload["meterValue"] = meter
-        if not self._online and "no_offline_flag" not in self.quirks:
-            payload["offline"] = True
-        self.send("TransactionEvent", payload, tx_id=tx.id)
-
-    def _deauthorized(self, tx_id: str, status: str) -> None:
-        for evse in self.evses.values():
-            if evse.tx is not None and evse.tx.id == tx_id and \
-                    self.dm.get_bool("TxCtrlr", "StopTxOnInvalidId"):
-                evse.id_token = None
-                self._evaluate(evse, "Deauthorized", "DeAuthorized")
-                if evse.tx is not None and evse.tx.id == tx_id:
-                    self._end_tx(evse, "Deauthorized", "DeAuthorized")
-
-    def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
-                  remote_start_id: int | None = None) -> None:
-        """Hold an authorization on ``evse``; start the EV-connection timer if unplugged."""
-        evse.id_token = id_token
-        evse.remote_start_id = remote_start_id
-        if evse.tx is not None:
-            evse.tx.id_token = id_token
-            if remote_start_id is not None:
-                evse.tx.remote_start_id = remote_start_id
-        if evse.plugged is None and "ignores_ev_connection_timeout" not in self.quirks:
-            timeout = self.dm.get_int("TxCtrlr", "EVConnectionTimeOut")
-            loop = asyncio.get_running_loop()
-            if evse.connection_timer is not None:
-                evse.connection_timer.cancel()
-            evse.connection_timer = loop.call_later(timeout, self._connection_timeout, evse)
-        self._evaluate(evse, trigger)
-
-    def _connection_timeout(self, evse: Evse) -> None:
-        evse.connection_timer = None
-        if evse.plugged is not None:
-            return
-        self.on_event(f"EVSE {evse.id}: EV not connected within EVConnectionTimeOut")
-        evse.id_token = None
-        evse.remote_start_id = None
-        if evse.tx is not None:
-            self._end_tx(evse, "EVConnectTimeout", "Timeout")
-        self.statuses_changed()
 
     # ---- bench actions (the operator's hands) -----------------------------------------------
     async def plug_in(self, evse: int = 1, connector: int = 1) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from harness.emulator.clock import iso
+
 if TYPE_CHECKING:
     from harness.emulator.station import EmulatedStation
 
@@ -28,6 +30,4 @@ def handles(action: str) -> Callable[[Handler], Handler]:
 
 
 def now() -> str:
-    from harness.emulator.station import iso
-
     return iso()

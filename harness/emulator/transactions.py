@@ -1,0 +1,177 @@
+"""Transactions of the emulated station: TxStartPoint / TxStopPoint (E01, E06), the
+TransactionEvent sequence, authorization and the EV-connection timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from harness.emulator.clock import iso
+from harness.emulator.device_model import DeviceModel
+from harness.emulator.evse import Evse, Transaction
+
+
+class TransactionEngine:
+    """Mixin of :class:`~harness.emulator.station.EmulatedStation`: the transaction logic."""
+
+    dm: DeviceModel
+    evses: dict[int, Evse]
+    quirks: set[str]
+    operative: bool
+
+    def _points(self, evse: Evse) -> dict[str, bool]:
+        connected = evse.plugged is not None
+        authorized = evse.id_token is not None
+        closed = connected and authorized and evse.operative and self.operative \
+            and evse.plugged is not None and evse.plugged.operative
+        return {
+            "ParkingBayOccupancy": connected, "EVConnected": connected,
+            "Authorized": authorized, "DataSigned": authorized,
+            "PowerPathClosed": closed, "EnergyTransfer": closed and evse.power.demand_a > 0,
+        }
+
+    def _evaluate(self, evse: Evse, trigger: str, stopped_reason: str | None = None) -> None:
+        """Apply TxStartPoint / TxStopPoint after a change on ``evse`` (E01, E06)."""
+        points = self._points(evse)
+        starts = self.dm.get_list("TxCtrlr", "TxStartPoint")
+        stops = self.dm.get_list("TxCtrlr", "TxStopPoint")
+        closed = points["PowerPathClosed"]
+        evse.power.set_demand(self.config.ev_demand_a if closed else 0.0)
+        points = self._points(evse)
+        if evse.tx is None:
+            if any(points.get(p) for p in starts):
+                self._start_tx(evse, trigger)
+            self.statuses_changed()
+            return
+        tx = evse.tx
+        tx.reached |= {p for p in stops if points.get(p)}
+        if any(p in tx.reached and not points.get(p) for p in stops):
+            self._end_tx(evse, trigger, stopped_reason or self._stopped_reason(trigger))
+        else:
+            state = self._charging_state(evse)
+            if trigger in ("Authorized", "CablePluggedIn", "RemoteStart"):
+                # The event itself first (E02/E03/F01), then the energy transfer it allows.
+                self._tx_event(evse, "Updated", trigger)
+                trigger = "ChargingStateChanged"
+            if state != tx.charging_state:
+                tx.charging_state = state
+                self._tx_event(evse, "Updated", trigger)
+        self.statuses_changed()
+
+    def _charging_state(self, evse: Evse) -> str:
+        if evse.plugged is None:
+            return "Idle"
+        if self._points(evse)["PowerPathClosed"]:
+            return "Charging" if evse.power.demand_a > 0 else "SuspendedEV"
+        if evse.id_token is not None:
+            return "SuspendedEVSE"
+        return "EVConnected"
+
+    @staticmethod
+    def _stopped_reason(trigger: str) -> str:
+        return {"EVCommunicationLost": "EVDisconnected", "EVDeparted": "EVDisconnected",
+                "RemoteStop": "Remote", "StopAuthorized": "Local", "Deauthorized": "DeAuthorized",
+                "EVConnectTimeout": "Timeout", "ResetCommand": "ImmediateReset",
+                "AbnormalCondition": "PowerLoss"}.get(trigger, "Other")
+
+    def _start_tx(self, evse: Evse, trigger: str) -> None:
+        tx = Transaction(id_token=evse.id_token, remote_start_id=evse.remote_start_id)
+        evse.tx = tx
+        evse.last_tx_id = tx.id
+        tx.charging_state = self._charging_state(evse)
+        tx.reached = {p for p, v in self._points(evse).items() if v}
+        value = self._meter_value(
+            evse, self.dm.get_list("SampledDataCtrlr", "TxStartedMeasurands"), "Transaction.Begin")
+        self._tx_event(evse, "Started", trigger, meter=[value])
+
+    def _end_tx(self, evse: Evse, trigger: str, reason: str) -> None:
+        tx = evse.tx
+        if tx is None or tx.ending:
+            return
+        tx.ending = True
+        if evse.connection_timer is not None:
+            evse.connection_timer.cancel()
+            evse.connection_timer = None
+        evse.id_token = None
+        evse.remote_start_id = None
+        evse.power.set_demand(0.0)
+        tx.charging_state = "Idle" if evse.plugged is None else "EVConnected"
+        final = self._meter_value(
+            evse, self.dm.get_list("SampledDataCtrlr", "TxEndedMeasurands"), "Transaction.End")
+        samples = [] if "ended_without_interval_samples" in self.quirks else tx.ended_samples
+        if "missing_ended_event" not in self.quirks:
+            self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
+                           meter=[*samples, final])
+        evse.tx = None
+        if "late_scheduled_unavailable" not in self.quirks:
+            self.apply_scheduled_availability()
+        self.check_pending_reset()
+        self.statuses_changed()
+
+    def _tx_event(self, evse: Evse, event_type: str, trigger: str, *,
+                  stopped_reason: str | None = None,
+                  meter: list[dict[str, Any]] | None = None) -> None:
+        tx = evse.tx
+        assert tx is not None
+        seq = tx.next_seq()
+        if "wrong_seq_no" in self.quirks:
+            seq = min(seq, 1)
+        info: dict[str, Any] = {"transactionId": tx.id, "chargingState": tx.charging_state}
+        if stopped_reason:
+            info["stoppedReason"] = stopped_reason
+        if (tx.remote_start_id is not None and event_type == "Started") or (
+                trigger == "RemoteStart" and tx.remote_start_id is not None):
+            info["remoteStartId"] = tx.remote_start_id
+        payload: dict[str, Any] = {
+            "eventType": event_type, "timestamp": iso(), "triggerReason": trigger,
+            "seqNo": seq, "transactionInfo": info,
+        }
+        connector = evse.plugged
+        if event_type == "Started" or trigger == "CablePluggedIn":
+            payload["evse"] = {"id": evse.id, **({"connectorId": connector.id} if connector else {})}
+        if tx.id_token and (event_type == "Started"
+                            or trigger in ("Authorized", "RemoteStart", "StopAuthorized")) \
+                and not (event_type == "Started" and "started_without_id_token" in self.quirks):
+            payload["idToken"] = tx.id_token
+        if meter:
+            payload["meterValue"] = meter
+        if not self._online and "no_offline_flag" not in self.quirks:
+            payload["offline"] = True
+        self.send("TransactionEvent", payload, tx_id=tx.id)
+
+    def _deauthorized(self, tx_id: str, status: str) -> None:
+        for evse in self.evses.values():
+            if evse.tx is not None and evse.tx.id == tx_id and \
+                    self.dm.get_bool("TxCtrlr", "StopTxOnInvalidId"):
+                evse.id_token = None
+                self._evaluate(evse, "Deauthorized", "DeAuthorized")
+                if evse.tx is not None and evse.tx.id == tx_id:
+                    self._end_tx(evse, "Deauthorized", "DeAuthorized")
+
+    def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
+                  remote_start_id: int | None = None) -> None:
+        """Hold an authorization on ``evse``; start the EV-connection timer if unplugged."""
+        evse.id_token = id_token
+        evse.remote_start_id = remote_start_id
+        if evse.tx is not None:
+            evse.tx.id_token = id_token
+            if remote_start_id is not None:
+                evse.tx.remote_start_id = remote_start_id
+        if evse.plugged is None and "ignores_ev_connection_timeout" not in self.quirks:
+            timeout = self.dm.get_int("TxCtrlr", "EVConnectionTimeOut")
+            loop = asyncio.get_running_loop()
+            if evse.connection_timer is not None:
+                evse.connection_timer.cancel()
+            evse.connection_timer = loop.call_later(timeout, self._connection_timeout, evse)
+        self._evaluate(evse, trigger)
+
+    def _connection_timeout(self, evse: Evse) -> None:
+        evse.connection_timer = None
+        if evse.plugged is not None:
+            return
+        self.on_event(f"EVSE {evse.id}: EV not connected within EVConnectionTimeOut")
+        evse.id_token = None
+        evse.remote_start_id = None
+        if evse.tx is not None:
+            self._end_tx(evse, "EVConnectTimeout", "Timeout")
+        self.statuses_changed()
