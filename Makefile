@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 ALLURE := node_modules/.bin/allure
 BENCH ?= fixtures/benches/emulated.yaml
 
-.PHONY: venv certify test bench clean distclean
+.PHONY: venv report-tools certify test bench clean distclean
 
 venv: $(STAMP)
 
@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-# Run the suites against a bench (default: the emulated one) and build the HTML report with
-# Allure 2 (Java 17; Allure 3 needs Node 22 and embeds analytics, see DESIGN.md).
-certify: venv
+# Allure 2 commandline (npm) and a Java runtime, for the offline HTML report. Allure 2 runs
+# on Java 17; Allure 3 needs Node 22 and embeds analytics (DESIGN.md). Best effort: without
+# them the run still writes results and the summary, and says what is missing.
+report-tools:
 	@if [ ! -x $(ALLURE) ]; then \
 	  if command -v npm >/dev/null; then \
 	    npm install --no-audit --no-fund --no-save --no-package-lock --prefix . allure-commandline@2; \
@@ -30,16 +31,19 @@ certify: venv
 	    apt-get update && apt-get install -y default-jre-headless; \
 	  else echo "java not found: install a Java 17 runtime (e.g. sudo apt-get install default-jre-headless)"; fi; \
 	fi
+
+# Run the suites against a bench (default: the emulated one), then the summary and report.
+certify: venv report-tools
 	@rc=0; PATH="$(CURDIR)/node_modules/.bin:$$PATH" ALLURE_NO_ANALYTICS=true \
 	  $(VENV)/bin/harness certify --bench $(BENCH) || rc=$$?; \
 	echo; echo "Allure results: reports/allure-results"; \
 	echo "HTML report:    reports/html/index.html"; \
-	echo "Summary:        reports/ (summary files)"; \
+	echo "Summary:        reports/summary.md, reports/summary.json"; \
 	exit $$rc
 
 # Lint, then the project's own tests and every suite (against the emulated bench), on 4
 # workers: each runs its own emulated bench, and most of the time is spent waiting on timers.
-test: venv
+test: venv report-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest tests suites -q -n 4
 
