@@ -25,6 +25,7 @@ from suites.ocpp201.transactions import (
     describe_events,
     end_by_unplug,
     events_of,
+    expect_authorization_lapse,
     stop_remotely,
     try_set,
     tx_of,
@@ -174,35 +175,9 @@ async def test_stop_deauthorized_ev_connection_timeout(station, operator, bench)
     token = id_token(bench)
     await operator.present_id_token(token["idToken"], token["type"], evse)
     authorized = await station.expect("Authorize")
-    if "Authorized" in starts:
-        started = await station.expect("TransactionEvent", {"eventType": "Started"})
-        ended = await station.expect("TransactionEvent", {
-            "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"},
-            within=timeout + bench.csms.deviation)
-        assert ended["triggerReason"] == "EVConnectTimeout", (
-            f"transaction ended by the EV connection timeout: triggerReason must be "
-            f"EVConnectTimeout, got {ended['triggerReason']!r}")
-        assert ended["transactionInfo"].get("stoppedReason") == "Timeout", (
-            f"transaction ended by the EV connection timeout: stoppedReason must be Timeout, got "
-            f"{ended['transactionInfo'].get('stoppedReason')!r}")
-        waited = ended.mono - authorized.mono
-        assert waited >= timeout - 0.3, (
-            f"the transaction ended {waited:.1f} s after authorization, before "
-            f"EVConnectionTimeOut={timeout} s expired")
-        check_sequence(station, tx_id(started))
-    else:
-        # No transaction to stop: the timeout has to be waited out, quietly; then the
-        # authorization is gone, and an EV connecting now is not charged on it.
-        await station.expect_none("TransactionEvent", within=timeout + 0.5)
-        await operator.plug_in(evse, connector)
-        await station.expect_none("TransactionEvent", _charging_on_a_token,
-                                  within=bench.csms.quiet_period)
-        await operator.unplug(evse, connector)
-
-
-def _charging_on_a_token(payload: dict) -> bool:
-    """a TransactionEvent with an idToken or chargingState Charging"""
-    return bool(payload.get("idToken")) or dig(payload, "transactionInfo.chargingState") == "Charging"
+    await expect_authorization_lapse(station, operator, bench, starts=starts,
+                                     authorized=authorized, timeout=timeout,
+                                     evse=evse, connector=connector)
 
 
 # ---- E11: connection loss during a transaction ----------------------------------------------
@@ -591,22 +566,9 @@ async def test_local_start_authorization_first_timeout(station, operator, bench)
     evse, connector = first_connector(bench)
     await _present(operator, bench)
     authorized = await station.expect("Authorize")
-    if "Authorized" in starts:
-        started = await station.expect("TransactionEvent", {"eventType": "Started"})
-        ended = await station.expect("TransactionEvent", {
-            "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"},
-            within=timeout + bench.csms.deviation)
-        check_stop(ended, "EVConnectTimeout", "Timeout", "no EV within EVConnectionTimeOut")
-        assert ended.mono - authorized.mono >= timeout - 0.3, (
-            f"the transaction ended {ended.mono - authorized.mono:.1f} s after authorization, "
-            f"before EVConnectionTimeOut={timeout} s")
-        check_sequence(station, tx_id(started))
-    else:
-        await station.expect_none("TransactionEvent", within=timeout + 0.3)
-        await operator.plug_in(evse, connector)
-        await station.expect_none("TransactionEvent", _charging_on_a_token,
-                                  within=bench.csms.quiet_period)
-        await operator.unplug(evse, connector)
+    await expect_authorization_lapse(station, operator, bench, starts=starts,
+                                     authorized=authorized, timeout=timeout,
+                                     evse=evse, connector=connector)
 
 
 # ---- E06 / E07: stop transaction options -------------------------------------------------------

@@ -24,7 +24,7 @@ from harness.bench import Bench
 from harness.csms.session import Message, StationSession, dig
 from harness.evidence.steps import step
 from harness.protocols.ocppj import ErrorCode, FrameError
-from suites.ocpp201.support import first_connector, get_variable, set_variable, variable_ref
+from suites.ocpp201.support import first_connector, get_variable, set_variable, tx_id, variable_ref
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 # The TxStopPoints at which a transaction ends as soon as the authorization is withdrawn
@@ -286,3 +286,34 @@ class FailingAnswers:
 
     def is_target(self, payload: dict[str, Any]) -> bool:
         return (tx_of(payload), payload.get("seqNo")) == self.target
+
+
+def charging_on_a_token(payload: dict[str, Any]) -> bool:
+    """a TransactionEvent with an idToken or chargingState Charging"""
+    return bool(payload.get("idToken")) or dig(payload, "transactionInfo.chargingState") == "Charging"
+
+
+async def expect_authorization_lapse(station: StationSession, operator: Any, bench: Bench, *,
+                                     starts: list[str], authorized: Message, timeout: int,
+                                     evse: int, connector: int) -> None:
+    """An idToken was authorized and no EV came within EVConnectionTimeOut. A transaction the
+    authorization started ends then, not before (Ended, EVConnectTimeout, Timeout); without
+    one, the authorization lapses: an EV plugged in afterwards is not charged on it
+    (E03.FR.05, E06.FR.04)."""
+    if "Authorized" in starts:
+        started = await station.expect("TransactionEvent", {"eventType": "Started"})
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": tx_id(started), "eventType": "Ended"},
+            within=timeout + bench.csms.deviation)
+        check_stop(ended, "EVConnectTimeout", "Timeout", "no EV within EVConnectionTimeOut")
+        waited = ended.mono - authorized.mono
+        assert waited >= timeout - 0.3, (
+            f"the transaction ended {waited:.1f} s after authorization, before "
+            f"EVConnectionTimeOut={timeout} s expired")
+        check_sequence(station, tx_id(started))
+    else:
+        await station.expect_none("TransactionEvent", within=timeout + 0.5)
+        await operator.plug_in(evse, connector)
+        await station.expect_none("TransactionEvent", charging_on_a_token,
+                                  within=bench.csms.quiet_period)
+        await operator.unplug(evse, connector)
