@@ -138,7 +138,7 @@ async def test_update_basic_auth_password_rejected(station, operator, bench):
         f"SetVariables SecurityCtrlr.BasicAuthPassword='short-pw' (8 characters, at least 16 "
         f"required): expected Rejected, the station answered {result['attributeStatus']!r}")
     with contextlib.suppress(ExpectTimeout):
-        await station.wait_disconnected(within=0.5)
+        await station.wait_disconnected(within=bench.csms.quiet_period)
     assert station.is_connected and not events(station, mark, DISCONNECTED), (
         "after rejecting the new password the station must keep its connection; it dropped it")
     reply = await station.call("GetVariables", {"getVariableData": [

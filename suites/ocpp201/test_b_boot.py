@@ -96,7 +96,7 @@ async def test_cold_boot_pending(station, operator, bench):
     assert result["attributeStatus"] == "Accepted", (
         f"GetVariables while the registration is Pending must be served (the CSMS may "
         f"configure a Pending station); the station answered {result}")
-    await expect_only(station, {"BootNotification"}, pending.seq, 0.5,
+    await expect_only(station, {"BootNotification"}, pending.seq, bench.csms.quiet_period,
                       "while its registration is Pending")
     trigger = await station.call("TriggerMessage", {"requestedMessage": "BootNotification"})
     assert trigger["status"] == "Accepted", (
@@ -167,7 +167,7 @@ async def test_pending_request_security_error(station, operator, bench):
         raise AssertionError(
             f"RequestStartTransaction while the registration is Pending: expected CALLERROR "
             f"SecurityError, the station answered {reply.payload}")
-    await expect_only(station, {"BootNotification"}, pending.seq, 0.5,
+    await expect_only(station, {"BootNotification"}, pending.seq, bench.csms.quiet_period,
                       "while its registration is Pending")
     trigger = await station.call("TriggerMessage", {"requestedMessage": "BootNotification"})
     assert trigger["status"] == "Accepted", (
