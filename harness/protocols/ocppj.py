@@ -87,6 +87,10 @@ def parse(raw: str | bytes) -> Frame:
         msg = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise FrameError(ErrorCode.RPC_FRAMEWORK_ERROR, f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise FrameError(ErrorCode.RPC_FRAMEWORK_ERROR, "JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal beyond int_max_str_digits
+        raise FrameError(ErrorCode.RPC_FRAMEWORK_ERROR, f"unparseable JSON: {exc}") from None
     if not isinstance(msg, list) or not msg:
         raise FrameError(ErrorCode.RPC_FRAMEWORK_ERROR, "frame is not a JSON array")
     type_id = msg[0]

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from harness.protocols import ocppj
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError, MessageType
+
+log = logging.getLogger("harness.rpc")
 
 
 class Transport(Protocol):
@@ -146,6 +149,15 @@ class RpcPeer:
 
     async def receive(self, raw: str | bytes) -> None:
         handle = self.on_frame_in(raw)
+        try:
+            await self._receive(handle, raw)
+        except Disconnected:
+            raise
+        except Exception as exc:  # our bug must not end the connection: record it, go on
+            log.exception("error while handling a received frame")
+            self.on_frame_verdict(handle, None, f"harness error: {type(exc).__name__}: {exc}")
+
+    async def _receive(self, handle: Any, raw: str | bytes) -> None:
         try:
             frame = ocppj.parse(raw)
         except FrameError as exc:
