@@ -30,6 +30,8 @@ def test_parses_call_result_and_error() -> None:
         ('[2,42,"Heartbeat",{}]', ErrorCode.RPC_FRAMEWORK_ERROR, "-1"),
         ('[2,"' + "x" * 37 + '","Heartbeat",{}]', ErrorCode.RPC_FRAMEWORK_ERROR, "-1"),
         ('[true,"1","Heartbeat",{}]', ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED, "1"),
+        ("[" * 100_000, ErrorCode.RPC_FRAMEWORK_ERROR, "-1"),  # nesting bomb
+        ('[2,"1","Heartbeat",{"n":' + "9" * 5000 + "}]", ErrorCode.RPC_FRAMEWORK_ERROR, "-1"),
     ],
 )
 def test_malformed_frames(raw: str, code: str, unique_id: str) -> None:
