@@ -34,7 +34,7 @@ def core_suite_wall_time() -> dict[str, float | str]:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", str(ROOT / "suites" / "ocpp201"), "-q", "-p",
-         "no:cacheprovider", "-m", "octt"],
+         "no:cacheprovider", "-m", "octt", "--profile", "Core"],
         cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     summary = next((line for line in reversed(proc.stdout.splitlines()) if " in " in line), "")
