@@ -259,6 +259,10 @@ def core_device_model(
     v("AuthCacheCtrlr", "LifeTime", "integer", "86400", min=0, max=31536000, unit="s")
     v("CustomizationCtrlr", "CustomImplementationEnabled", "boolean", "false",
       variable_instance="org.emulated")
+    # ReservationCtrlr (H01)
+    v("ReservationCtrlr", "Enabled", "boolean", "true")
+    v("ReservationCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
+    v("ReservationCtrlr", "NonEvseSpecific", "boolean", "true")
     # ChargingStation, EVSE and Connector components
     v("ChargingStation", "AvailabilityState", "OptionList", "Available", mutability="ReadOnly",
       values_list=("Available", "Occupied", "Reserved", "Unavailable", "Faulted"))

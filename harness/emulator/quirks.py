@@ -216,6 +216,26 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("delete_accepted_but_kept",
               "DeleteCertificate answers Accepted but the certificate stays installed",
               ("TC_M_20_CS",)),
+        Quirk("reserved_evse_any_token",
+              "a reserved EVSE charges for any valid idToken, not only the reserving one",
+              ("TC_H_02_CS",)),
+        Quirk("no_reservation_expired_update",
+              "an unused reservation expires silently: no ReservationStatusUpdate Expired",
+              ("TC_H_07_CS",)),
+        Quirk("cancel_unknown_reservation_accepted",
+              "CancelReservation for a reservation id it does not have answers Accepted",
+              ("TC_H_18_CS",)),
+        Quirk("no_reserved_status",
+              "accepts ReserveNow but keeps reporting the EVSE's connectors Available",
+              ("TC_H_01_CS", "TC_H_17_CS", "TC_H_23_CS")),
+        Quirk("no_reservation_id_in_tx",
+              "a transaction that uses a reservation does not carry its reservationId",
+              ("TC_H_01_CS", "TC_H_19_CS")),
+        Quirk("reservation_lost_on_reset", "forgets its reservations when it reboots",
+              ("TC_B_24_CS",)),
+        Quirk("reservation_kept_when_unavailable",
+              "a reserved EVSE made Inoperative keeps its reservation, no ReservationStatusUpdate "
+              "Removed", ("TC_H_21_CS",)),
     )
 }
 

@@ -29,6 +29,7 @@ from harness.emulator.device_model import DeviceModel, core_device_model
 from harness.emulator.evse import Connector, Evse
 from harness.emulator.metering import Metering
 from harness.emulator.power_stage import PowerStage
+from harness.emulator.reservations import Reservation, Reservations
 from harness.emulator.statuses import ConnectorStatuses
 from harness.emulator.transactions import TransactionEngine
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError
@@ -52,7 +53,7 @@ class OutMessage:
     )
 
 
-class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, RpcPeer):
+class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservations, RpcPeer):
     """An emulated charging station. ``await start()``; bench actions are its public methods."""
 
     def __init__(self, config: StationConfig) -> None:
@@ -86,6 +87,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, RpcPeer):
         self.boot_reason = "PowerUp"
         self.security_log: list[str] = []
         self.auth_cache: dict[str, dict[str, Any]] = {}
+        self.reservations: dict[int, Reservation] = {}  # non-volatile (TC_B_24_CS)
         # Installed CA certificates by OCPP certificate type (CSMSRootCertificate,
         # ManufacturerRootCertificate, V2GRootCertificate, MORootCertificate, ...), as PEM.
         # Non-volatile, like the device model. Pre-provisioned from config.ca_certificates.
@@ -158,6 +160,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, RpcPeer):
             evse.tx = None
             evse.id_token = None
             evse.power.set_demand(0)
+        self.reservations_after_reboot()
         # The reboot ended every transaction: changes scheduled until then take effect now.
         self.apply_scheduled_availability()
         if "availability_not_persisted" in self.quirks:

@@ -30,6 +30,9 @@ class ConnectorStatuses:
             return "Occupied"
         if not (self.operative and evse.operative and c.operative):
             return "Unavailable"  # effective availability: station AND EVSE AND connector
+        if "no_reserved_status" not in self.quirks \
+                and self.reservation_on(evse_id) is not None:  # type: ignore[attr-defined]
+            return "Reserved"  # H01.FR.15 (every connector of a reserved EVSE)
         if evse.plugged is not None:
             # An EVSE serves one EV at a time; OCPP 2.0.1 leaves it to the station whether its
             # other connectors show Unavailable meanwhile ("at its discretion"). This one does.
@@ -63,6 +66,7 @@ class ConnectorStatuses:
                     v.value = status
 
     def statuses_changed(self) -> None:
+        self.drop_unusable_reservations()  # type: ignore[attr-defined]
         self._report_statuses(everything=False)
         if "late_scheduled_unavailable" in self.quirks \
                 and self.apply_scheduled_availability(unplugged_only=True):

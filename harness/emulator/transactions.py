@@ -76,6 +76,8 @@ class TransactionEngine:
 
     def _start_tx(self, evse: Evse, trigger: str) -> None:
         tx = Transaction(id_token=evse.id_token, remote_start_id=evse.remote_start_id)
+        if evse.id_token is not None:
+            tx.reservation_id = self.claim_reservation(evse, evse.id_token)  # type: ignore[attr-defined]
         evse.tx = tx
         evse.last_tx_id = tx.id
         tx.charging_state = self._charging_state(evse)
@@ -133,6 +135,9 @@ class TransactionEngine:
                             or trigger in ("Authorized", "RemoteStart", "StopAuthorized")) \
                 and not (event_type == "Started" and "started_without_id_token" in self.quirks):
             payload["idToken"] = tx.id_token
+        if tx.reservation_id is not None and (
+                event_type == "Started" or trigger in ("Authorized", "RemoteStart")):
+            payload["reservationId"] = tx.reservation_id  # H03.FR.09
         if meter:
             payload["meterValue"] = meter
         if not self._online and "no_offline_flag" not in self.quirks:
@@ -150,11 +155,18 @@ class TransactionEngine:
 
     def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
                   remote_start_id: int | None = None) -> None:
-        """Hold an authorization on ``evse``; start the EV-connection timer if unplugged."""
+        """Hold an authorization on ``evse``; start the EV-connection timer if unplugged.
+        An EVSE reserved for another idToken (or group) is not authorized (H03.FR.06)."""
+        if self.reserved_for_other(evse, id_token):  # type: ignore[attr-defined]
+            self.on_event(f"EVSE {evse.id} is reserved: {id_token.get('idToken')} "  # type: ignore[attr-defined]
+                          "may not use it")
+            return
         evse.id_token = id_token
         evse.remote_start_id = remote_start_id
         if evse.tx is not None:
             evse.tx.id_token = id_token
+            if evse.tx.reservation_id is None:
+                evse.tx.reservation_id = self.claim_reservation(evse, id_token)  # type: ignore[attr-defined]
             if remote_start_id is not None:
                 evse.tx.remote_start_id = remote_start_id
         if evse.plugged is None and "ignores_ev_connection_timeout" not in self.quirks:

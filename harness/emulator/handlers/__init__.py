@@ -9,6 +9,7 @@ from harness.emulator.handlers import (  # noqa: F401 - imported to register the
     firmware_update,
     provisioning,
     remote_control,
+    reservation,
     transactions,
 )
 from harness.emulator.handlers.certificates import installed_hash_data

@@ -21,6 +21,8 @@ async def request_start(st: EmulatedStation, p: dict[str, Any]) -> Result:
                      and e.operative), None)
     if evse is None or not evse.operative or not st.operative or evse.id_token is not None:
         return {"status": "Rejected"}
+    if st.reserved_for_other(evse, p["idToken"]):
+        return {"status": "Rejected"}  # reserved for another idToken (H03.FR.06)
     response: dict[str, Any] = {"status": "Accepted"}
     if evse.tx is not None:
         response["transactionId"] = evse.tx.id
