@@ -233,6 +233,9 @@ QUIRKS: dict[str, Quirk] = {
               ("TC_H_01_CS", "TC_H_19_CS")),
         Quirk("reservation_lost_on_reset", "forgets its reservations when it reboots",
               ("TC_B_24_CS",)),
+        Quirk("reserve_ignores_evse_state",
+              "ReserveNow for a specific EVSE answers Accepted whether the EVSE is reserved "
+              "already, occupied or unavailable", ("TC_H_03_CS", "TC_H_04_CS", "TC_H_06_CS")),
         Quirk("reservation_kept_when_unavailable",
               "a reserved EVSE made Inoperative keeps its reservation, no ReservationStatusUpdate "
               "Removed", ("TC_H_21_CS",)),
