@@ -257,6 +257,13 @@ def core_device_model(
     v("AuthCtrlr", "LocalPreAuthorize", "boolean", "false")
     v("AuthCacheCtrlr", "Enabled", "boolean", "true")
     v("AuthCacheCtrlr", "LifeTime", "integer", "86400", min=0, max=31536000, unit="s")
+    # LocalAuthListCtrlr (D01, D02, C13, C14)
+    v("LocalAuthListCtrlr", "Enabled", "boolean", "true")
+    v("LocalAuthListCtrlr", "Entries", "integer", "0", mutability="ReadOnly")
+    v("LocalAuthListCtrlr", "ItemsPerMessage", "integer", "50", mutability="ReadOnly")
+    v("LocalAuthListCtrlr", "BytesPerMessage", "integer", "16000", mutability="ReadOnly")
+    v("LocalAuthListCtrlr", "Storage", "integer", "1000000", mutability="ReadOnly", unit="B")
+    v("LocalAuthListCtrlr", "DisablePostAuthorize", "boolean", "false")
     v("CustomizationCtrlr", "CustomImplementationEnabled", "boolean", "false",
       variable_instance="org.emulated")
     # ReservationCtrlr (H01)

@@ -20,6 +20,21 @@ class Quirk:
 QUIRKS: dict[str, Quirk] = {
     q.name: q
     for q in (
+        Quirk("local_list_differential_ignored",
+              "SendLocalList Differential answers Accepted and takes the version, but adds, "
+              "updates and removes no entry", ("TC_D_02_CS", "TC_D_03_CS")),
+        Quirk("local_list_version_not_updated",
+              "SendLocalList is applied but GetLocalListVersion keeps reporting the old version",
+              ("TC_D_01_CS", "TC_D_02_CS", "TC_D_08_CS")),
+        Quirk("local_list_accepts_old_version",
+              "a Differential SendLocalList with a version not above the current one is "
+              "Accepted instead of VersionMismatch", ("TC_D_06_CS",)),
+        Quirk("local_list_ignored_offline",
+              "offline, authorizes from the authorization cache only, never from the Local "
+              "Authorization List", ("TC_C_21_CS", "TC_C_25_CS")),
+        Quirk("local_list_ignored_online",
+              "with LocalPreAuthorize, still sends Authorize for a token the Local "
+              "Authorization List holds as Accepted", ("TC_C_27_CS",)),
         Quirk("wrong_seq_no", "TransactionEvent seqNo repeats instead of incrementing",
               ("TC_F_08_CS", "TC_J_09_CS")),
         Quirk("missing_ended_event", "a stopped transaction never sends TransactionEvent Ended",

@@ -27,6 +27,7 @@ from harness.emulator.clock import iso
 from harness.emulator.config import StationConfig
 from harness.emulator.device_model import DeviceModel, core_device_model
 from harness.emulator.evse import Connector, Evse
+from harness.emulator.local_auth_list import LocalAuthList
 from harness.emulator.metering import Metering
 from harness.emulator.power_stage import PowerStage
 from harness.emulator.reservations import Reservation, Reservations
@@ -88,6 +89,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self.security_log: list[str] = []
         self.auth_cache: dict[str, dict[str, Any]] = {}
         self.reservations: dict[int, Reservation] = {}  # non-volatile (TC_B_24_CS)
+        self.local_list = LocalAuthList()  # non-volatile (D01.FR.10)
         # Installed CA certificates by OCPP certificate type (CSMSRootCertificate,
         # ManufacturerRootCertificate, V2GRootCertificate, MORootCertificate, ...), as PEM.
         # Non-volatile, like the device model. Pre-provisioned from config.ca_certificates.
@@ -518,8 +520,25 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         if status == "Accepted":
             self.authorize(target, token, "Authorized")
 
+    def _listed(self, token: dict[str, Any]) -> dict[str, Any] | None:
+        """The token's entry in the Local Authorization List, when that is enabled."""
+        with contextlib.suppress(KeyError):
+            if self.dm.get_bool("LocalAuthListCtrlr", "Enabled"):
+                return self.local_list.lookup(token)
+        return None
+
     async def _authorize_remote(self, token: dict[str, Any]) -> str:
-        if self._online and self.registration == "Accepted":
+        listed = self._listed(token)
+        online = self._online and self.registration == "Accepted"
+        if (online and listed is not None and listed.get("status") == "Accepted"
+                and self.dm.get_bool("AuthCtrlr", "LocalPreAuthorize")
+                and "local_list_ignored_online" not in self.quirks):
+            return "Accepted"  # C14.FR.02: authorized from the list, no Authorize
+        if (not online and listed is not None
+                and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline")
+                and "local_list_ignored_offline" not in self.quirks):
+            return str(listed.get("status", "Invalid"))  # C13.FR.01: the list before the cache
+        if online:
             msg = self.send("Authorize", {"idToken": token})
             reply = await msg.future
             if reply is not None:

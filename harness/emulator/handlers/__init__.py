@@ -7,6 +7,7 @@ from harness.emulator.handlers import (  # noqa: F401 - imported to register the
     data_transfer,
     diagnostics,
     firmware_update,
+    local_auth_list,
     provisioning,
     remote_control,
     reservation,
