@@ -27,7 +27,7 @@ class Transaction:
     seq_no: int = 0
     id_token: dict[str, Any] | None = None
     remote_start_id: int | None = None
-    reservation_id: int | None = None  # the reservation it used (H03.FR.09)
+    reservation_id: int | None = None  # the reservation it used (H03)
     charging_state: str = "Idle"
     reached: set[str] = field(default_factory=set)  # stop points that have been true
     ending: bool = False

@@ -251,6 +251,9 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("reserve_ignores_evse_state",
               "ReserveNow for a specific EVSE answers Accepted whether the EVSE is reserved "
               "already, occupied or unavailable", ("TC_H_03_CS", "TC_H_04_CS", "TC_H_06_CS")),
+        Quirk("reservation_enabled_ignored",
+              "ReservationCtrlr.Enabled=false is accepted, but ReserveNow is still Accepted",
+              ("TC_H_22_CS",)),
         Quirk("reservation_kept_when_unavailable",
               "a reserved EVSE made Inoperative keeps its reservation, no ReservationStatusUpdate "
               "Removed", ("TC_H_21_CS",)),

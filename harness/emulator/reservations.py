@@ -52,7 +52,7 @@ class Reservations:
 
     def reservation_on(self, evse_id: int) -> Reservation | None:
         """The reservation that holds ``evse_id``: one made for it, or one for any EVSE once
-        every other free EVSE is needed for such reservations (H01.FR.04)."""
+        every other free EVSE is needed for such reservations (H01 S1)."""
         specific = next((r for r in self.reservations.values() if r.evse_id == evse_id), None)
         if specific is not None:
             return specific
@@ -71,7 +71,7 @@ class Reservations:
                                              for c in evse.connectors.values())
 
     def token_fits(self, reservation: Reservation, token: dict[str, Any] | None) -> bool:
-        """The idToken of the reservation, or one of its group (H03.FR.01, H03.FR.04)."""
+        """The idToken of the reservation, or one of its group (H03)."""
         if not token:
             return False
         if token.get("idToken") == reservation.id_token.get("idToken"):
@@ -85,7 +85,7 @@ class Reservations:
             or token.get("idToken") == group.get("idToken")
 
     def reserved_for_other(self, evse: Evse, token: dict[str, Any] | None) -> bool:
-        """``evse`` is held by a reservation ``token`` may not use (H03.FR.06)."""
+        """``evse`` is held by a reservation ``token`` may not use (H03)."""
         if "reserved_evse_any_token" in self.quirks:
             return False
         r = self.reservation_on(evse.id)
@@ -106,7 +106,7 @@ class Reservations:
 
     def claim_reservation(self, evse: Evse, token: dict[str, Any] | None) -> int | None:
         """A transaction on ``evse`` for ``token``: the reservation it uses ends; its id goes
-        in the TransactionEvent (H03.FR.09, H03.FR.10)."""
+        in the TransactionEvent (H03)."""
         r = self.reservation_on(evse.id)
         if r is None or not self.token_fits(r, token):
             r = next((x for x in self.reservations.values() if x.evse_id is None

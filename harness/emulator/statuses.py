@@ -32,7 +32,7 @@ class ConnectorStatuses:
             return "Unavailable"  # effective availability: station AND EVSE AND connector
         if "no_reserved_status" not in self.quirks \
                 and self.reservation_on(evse_id) is not None:  # type: ignore[attr-defined]
-            return "Reserved"  # H01.FR.15 (every connector of a reserved EVSE)
+            return "Reserved"  # H01: every connector of a reserved EVSE
         if evse.plugged is not None:
             # An EVSE serves one EV at a time; OCPP 2.0.1 leaves it to the station whether its
             # other connectors show Unavailable meanwhile ("at its discretion"). This one does.

@@ -137,7 +137,7 @@ class TransactionEngine:
             payload["idToken"] = tx.id_token
         if tx.reservation_id is not None and (
                 event_type == "Started" or trigger in ("Authorized", "RemoteStart")):
-            payload["reservationId"] = tx.reservation_id  # H03.FR.09
+            payload["reservationId"] = tx.reservation_id  # H03
         if meter:
             payload["meterValue"] = meter
         if not self._online and "no_offline_flag" not in self.quirks:
@@ -156,7 +156,7 @@ class TransactionEngine:
     def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
                   remote_start_id: int | None = None) -> None:
         """Hold an authorization on ``evse``; start the EV-connection timer if unplugged.
-        An EVSE reserved for another idToken (or group) is not authorized (H03.FR.06)."""
+        An EVSE reserved for another idToken (or group) is not authorized (H03)."""
         if self.reserved_for_other(evse, id_token):  # type: ignore[attr-defined]
             self.on_event(f"EVSE {evse.id} is reserved: {id_token.get('idToken')} "  # type: ignore[attr-defined]
                           "may not use it")

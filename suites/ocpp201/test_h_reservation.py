@@ -21,7 +21,7 @@ from harness.bench import Bench
 from harness.csms.session import Message, StationSession
 from harness.evidence.steps import step
 from suites.ocpp201.provisioning import reboot_within, wait_statuses
-from suites.ocpp201.support import first_connector, id_token, start_charging, tx_id
+from suites.ocpp201.support import first_connector, id_token, start_charging, tx_id, variable_ref
 from suites.ocpp201.test_g_availability import (  # noqa: F401 - statuses_known is autouse
     Mark,
     change_availability,
@@ -31,7 +31,13 @@ from suites.ocpp201.test_g_availability import (  # noqa: F401 - statuses_known 
     statuses_known,
     timeout,
 )
-from suites.ocpp201.transactions import charging_on_a_token, end_by_unplug, events_of
+from suites.ocpp201.transactions import (
+    applied,
+    charging_on_a_token,
+    end_by_unplug,
+    events_of,
+    try_set,
+)
 
 # Reservation ids: random per run, so that a run never meets a reservation of an earlier one.
 _ids = iter(random.Random().sample(range(10_000, 2_000_000_000), 1000))
@@ -87,7 +93,7 @@ async def reserved(station: StationSession, bench: Bench, reservation_id: int,
                       **kw)
         await expect_statuses(station, mark, connectors(bench, evse), "Reserved",
                               within=timeout(bench), fresh=True,
-                              why=f"ReserveNow Accepted for EVSE {evse} (H01.FR.15)")
+                              why=f"ReserveNow Accepted for EVSE {evse} (H01)")
 
 
 def reservation_used(station: StationSession, transaction_id: str, reservation_id: int) -> None:
@@ -95,19 +101,19 @@ def reservation_used(station: StationSession, transaction_id: str, reservation_i
     carried = [e.get("reservationId") for e in events if "reservationId" in e.payload]
     assert reservation_id in carried, (
         f"a transaction on the reserved EVSE for the reserving idToken must carry "
-        f"reservationId {reservation_id} in its TransactionEvent (H03.FR.09); the station "
+        f"reservationId {reservation_id} in its TransactionEvent (H03); the station "
         f"sent {len(events)} event(s) with reservationId {carried or 'nowhere'}")
 
 
 async def used_and_ended(station: StationSession, operator: Any, bench: Bench,
                          started: Message, evse: int, connector: int) -> None:
     """The transaction ends (EV unplugged): the reservation it used is over, so the connector
-    is Available again, not Reserved (H03.FR.10)."""
+    is Available again, not Reserved (H03)."""
     mark = Mark.now(station)
     await end_by_unplug(station, operator, bench, tx_id(started), evse, connector)
     await expect_statuses(station, mark, [(evse, connector)], "Available", within=timeout(bench),
                           why="the reservation ended with the transaction that used it, "
-                              "H03.FR.10")
+                              "H03")
 
 
 async def expect_reservation_update(station: StationSession, reservation_id: int, status: str,
@@ -121,6 +127,35 @@ async def expect_reservation_update(station: StationSession, reservation_id: int
         f"{why}: expected ReservationStatusUpdate {status} for reservation {reservation_id}, "
         f"the station sent {message['reservationUpdateStatus']!r}")
     return message
+
+
+async def read_variable(station: StationSession, component: str, variable: str) -> str | None:
+    """The Actual value, or None when the station does not have the variable."""
+    reply = await station.call("GetVariables", {"getVariableData": [
+        variable_ref(component, variable)]})
+    result = reply["getVariableResult"][0]
+    return result.get("attributeValue") if result["attributeStatus"] == "Accepted" else None
+
+
+@asynccontextmanager
+async def configured(station: StationSession, component: str, variable: str,
+                     value: str) -> AsyncIterator[None]:
+    """The case's prerequisite ``component.variable = value`` for the block, put back after;
+    a station that cannot be configured so skips the case (it does not apply)."""
+    before = await read_variable(station, component, variable)
+    if before == value:
+        yield
+        return
+    status = await try_set(station, component, variable, value)
+    if not applied(status):
+        pytest.skip(f"{component}.{variable} cannot be set to {value} ({status}; it is "
+                    f"{before!r}): the case's prerequisite is not met")
+    try:
+        yield
+    finally:
+        if before is not None and station.is_connected:
+            with contextlib.suppress(Exception):
+                await try_set(station, component, variable, before)
 
 
 # ---- H01 / H03: reserve a specific EVSE and use it ----------------------------------------------
@@ -312,6 +347,59 @@ async def test_reserve_replaces_reservation(station, operator, bench):
                               within=timeout(bench), fresh=True,
                               why=f"reservation {rid} was replaced: EVSE {first_evse} is no "
                                   "longer reserved (H01.FR.02)")
+
+
+# ---- H01: configuration (conditional cases) --------------------------------------------------------
+@pytest.mark.octt("TC_H_08_CS")
+async def test_reserve_unspecified_evse(station, operator, bench):
+    """Reserve an unspecified EVSE - Accepted.
+
+    With ReservationCtrlr.NonEvseSpecific true, ReserveNow without evseId: Accepted. The
+    driver with the reserving idToken charges on an EVSE: the transaction carries the
+    reservationId; once it ends, the EVSE is Available.
+
+    Requirements: H01.FR.04, H01.FR.07, H01.FR.15, H03.FR.03.
+    """
+    evse, connector = first_connector(bench)
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, rid):
+        await reserve(station, rid, id_token(bench), evse=None,
+                      why="NonEvseSpecific is true and every EVSE is Available")
+        started = await start_charging(station, operator, bench, evse=evse, connector=connector)
+        reservation_used(station, tx_id(started), rid)
+        await used_and_ended(station, operator, bench, started, evse, connector)
+
+
+@pytest.mark.octt("TC_H_13_CS")
+async def test_reserve_unspecified_evse_rejected(station, operator, bench):
+    """Reserve an unspecified EVSE - Rejected.
+
+    With ReservationCtrlr.NonEvseSpecific false, ReserveNow without evseId: Rejected.
+
+    Requirements: H01.FR.19.
+    """
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "false"), \
+            cancelled_afterwards(station, rid):
+        await reserve(station, rid, id_token(bench), evse=None, expect="Rejected",
+                      why="ReservationCtrlr.NonEvseSpecific is false (H01.FR.19)")
+
+
+@pytest.mark.octt("TC_H_22_CS")
+async def test_reserve_configured_to_reject(station, operator, bench):
+    """Reserve a specific EVSE - Configured to Reject.
+
+    With ReservationCtrlr.Enabled false, ReserveNow for an Available EVSE: Rejected.
+
+    Requirements: H01.FR.01.
+    """
+    evse, _ = first_connector(bench)
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "Enabled", "false"), \
+            cancelled_afterwards(station, rid):
+        await reserve(station, rid, id_token(bench), evse=evse, expect="Rejected",
+                      why="ReservationCtrlr.Enabled is false (H01.FR.01)")
 
 
 # ---- H04: expiry ----------------------------------------------------------------------------------

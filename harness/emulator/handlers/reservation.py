@@ -30,7 +30,8 @@ def _evse_answer(st: EmulatedStation, evse: Evse, reservation_id: int) -> str:
 @handles("ReserveNow")
 async def reserve_now(st: EmulatedStation, p: dict[str, Any]) -> Result:
     """H01: reserve a specific EVSE, or any EVSE (of a connector type)."""
-    if not st.dm.get_bool("ReservationCtrlr", "Enabled"):
+    if not st.dm.get_bool("ReservationCtrlr", "Enabled") \
+            and "reservation_enabled_ignored" not in st.quirks:
         return {"status": "Rejected"}
     rid = int(p["id"])
     try:
