@@ -35,6 +35,9 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("local_list_ignored_online",
               "with LocalPreAuthorize, still sends Authorize for a token the Local "
               "Authorization List holds as Accepted", ("TC_C_27_CS",)),
+        Quirk("group_stop_ignores_status",
+              "a token of the transaction's group stops it even when its own status is not "
+              "Accepted", ("TC_C_43_CS",)),
         Quirk("wrong_seq_no", "TransactionEvent seqNo repeats instead of incrementing",
               ("TC_F_08_CS", "TC_J_09_CS")),
         Quirk("missing_ended_event", "a stopped transaction never sends TransactionEvent Ended",

@@ -516,9 +516,32 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             (e for e in self.evses.values() if (e.plugged is not None and e.tx is None)
              or (e.tx is not None and e.id_token is None)),
             next(iter(self.evses.values())))
-        status = await self._authorize_remote(token)
+        info = await self._authorization_info(token)
+        status = str(info.get("status", "Invalid"))
+        if self._stop_by_group(token, info):
+            return
         if status == "Accepted":
             self.authorize(target, token, "Authorized")
+
+    def _group_of(self, token: dict[str, Any]) -> str | None:
+        """The groupIdToken the list or the cache knows for ``token`` (C09)."""
+        info = self._listed(token) or self.auth_cache.get(token.get("idToken", "")) or {}
+        return (info.get("groupIdToken") or {}).get("idToken")
+
+    def _stop_by_group(self, token: dict[str, Any], info: dict[str, Any]) -> bool:
+        """C09.FR.02 / C09.FR.07: an Accepted idToken of the same group as the one that
+        started a transaction stops it."""
+        group = (info.get("groupIdToken") or {}).get("idToken")
+        if not group or (info.get("status") != "Accepted"
+                         and "group_stop_ignores_status" not in self.quirks):
+            return False
+        for e in self.evses.values():
+            owner = e.tx.id_token if e.tx is not None else None
+            if owner and self._group_of(owner) == group:
+                e.id_token = None
+                self._evaluate(e, "StopAuthorized", "Local")
+                return True
+        return False
 
     def _listed(self, token: dict[str, Any]) -> dict[str, Any] | None:
         """The token's entry in the Local Authorization List, when that is enabled."""
@@ -528,27 +551,33 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         return None
 
     async def _authorize_remote(self, token: dict[str, Any]) -> str:
+        return str((await self._authorization_info(token)).get("status", "Invalid"))
+
+    async def _authorization_info(self, token: dict[str, Any]) -> dict[str, Any]:
+        """The IdTokenInfo that decides: the Local Authorization List (C13, C14), the CSMS's
+        Authorize, or offline the authorization cache."""
         listed = self._listed(token)
         online = self._online and self.registration == "Accepted"
         if (online and listed is not None and listed.get("status") == "Accepted"
                 and self.dm.get_bool("AuthCtrlr", "LocalPreAuthorize")
                 and "local_list_ignored_online" not in self.quirks):
-            return "Accepted"  # C14.FR.02: authorized from the list, no Authorize
+            return listed  # C14.FR.02: authorized from the list, no Authorize
         if (not online and listed is not None
                 and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline")
                 and "local_list_ignored_offline" not in self.quirks):
-            return str(listed.get("status", "Invalid"))  # C13.FR.01: the list before the cache
+            return listed  # C13.FR.01: the list before the cache
         if online:
             msg = self.send("Authorize", {"idToken": token})
             reply = await msg.future
             if reply is not None:
-                info = reply.get("idTokenInfo", {})
+                info = dict(reply.get("idTokenInfo", {}))
                 self.auth_cache[token["idToken"]] = info
-                return str(info.get("status", "Invalid"))
+                info.setdefault("status", "Invalid")
+                return info
         cached = self.auth_cache.get(token["idToken"])
         if cached and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline"):
-            return str(cached.get("status", "Invalid"))
-        return "Invalid"
+            return cached
+        return {"status": "Invalid"}
 
     async def power_cycle(self) -> None:
         """Cut and restore power: the station reboots with reason PowerUp."""

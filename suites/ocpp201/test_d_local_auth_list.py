@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from harness.bench import Bench
-from harness.csms.session import ExpectTimeout, Message, StationSession, dig
+from harness.csms.session import ExpectTimeout, Message, StationSession, UnexpectedMessage, dig
 from suites.ocpp201.provisioning import reboot_within
 from suites.ocpp201.support import first_connector, get_variable, id_token
 from suites.ocpp201.transactions import applied, stop_remotely, try_set
@@ -527,3 +527,82 @@ async def test_online_list_invalid_accepted(station, operator, bench, local_list
     """
     await online_not_accepted(station, operator, bench, local_list, "valid", "Invalid",
                               "Accepted")
+
+
+# ---- C09 authorization by GroupId with the list -----------------------------------------------
+GROUP = {"idToken": "OCTTGROUP01", "type": "Central"}
+
+
+def grouped(token: dict[str, str], status: str) -> dict[str, Any]:
+    return {"idToken": token, "idTokenInfo": {"status": status, "groupIdToken": GROUP}}
+
+
+async def group_case(station, operator, bench, local_list, other_status: str) -> None:
+    """valid starts a transaction; valid2, of the same group and listed ``other_status``, is
+    presented. Returns after checking whether the transaction was stopped."""
+    await pre_authorize(station)
+    valid, valid2 = id_token(bench, "valid"), id_token(bench, "valid2")
+    await local_list.send_ok("Full", local_list.original + 1,
+                             [grouped(valid, "Accepted"), grouped(valid2, other_status)],
+                             f"valid Accepted and valid2 {other_status}, both of group "
+                             f"{GROUP['idToken']}")
+    statuses = {valid["idToken"].lower(): "Accepted", valid2["idToken"].lower(): other_status}
+    station.respond("Authorize", lambda s, m: {"idTokenInfo": {
+        "status": statuses.get(str(dig(m.payload, "idToken.idToken")).lower(), "Invalid"),
+        "groupIdToken": GROUP}})
+    mark = station.journal.mark()
+    await badge(operator, bench, valid)
+    started = await expect_session(station, valid, mark, "valid listed Accepted")
+    transaction = str(started["transactionInfo"]["transactionId"])
+    evse, connector = first_connector(bench)
+    mark = station.journal.mark()
+    await operator.present_id_token(valid2["idToken"], valid2["type"], evse)
+    stop = {"transactionInfo.transactionId": transaction, "triggerReason": "StopAuthorized"}
+    if other_status == "Accepted":
+        try:
+            stopped = await station.expect("TransactionEvent", stop, since=mark)
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                f"{valid2['idToken']}, listed Accepted with the groupIdToken "
+                f"{GROUP['idToken']} of the token that started transaction {transaction}, must "
+                f"stop it (TransactionEvent triggerReason StopAuthorized, C09.FR.02, "
+                f"C09.FR.07).\n{exc}") from None
+        await operator.unplug(evse, connector)
+        if stopped["eventType"] != "Ended":
+            await station.expect("TransactionEvent", {
+                "transactionInfo.transactionId": transaction, "eventType": "Ended"})
+    else:
+        try:
+            await station.expect_none("TransactionEvent", stop, since=mark,
+                                      within=bench.csms.quiet_period)
+        except UnexpectedMessage as exc:
+            await operator.unplug(evse, connector)
+            raise AssertionError(
+                f"{valid2['idToken']} is of the transaction's group {GROUP['idToken']} but "
+                f"{other_status} (list and CSMS): it must not stop transaction {transaction} "
+                f"(C09.FR.07).\n{exc}") from None
+        await end_session(station, operator, bench, started)
+
+
+@pytest.mark.octt("TC_C_40_CS")
+async def test_group_id_stop_with_list(station, operator, bench, local_list):
+    """Authorization by GroupId - Success with Local Authorization List.
+
+    Two tokens of one group, both Accepted in the list: the one that did not start the
+    transaction stops it.
+
+    Requirements: C09.FR.02, C09.FR.03, C09.FR.07.
+    """
+    await group_case(station, operator, bench, local_list, "Accepted")
+
+
+@pytest.mark.octt("TC_C_43_CS")
+async def test_group_id_invalid_with_list(station, operator, bench, local_list):
+    """Authorization by GroupId - Invalid status with Local Authorization List.
+
+    A token of the transaction's group that the list (and the CSMS) hold as Invalid does not
+    stop the transaction.
+
+    Requirements: C09.FR.02, C09.FR.03, C09.FR.07.
+    """
+    await group_case(station, operator, bench, local_list, "Invalid")
