@@ -89,7 +89,13 @@ class Reservations:
         if "reserved_evse_any_token" in self.quirks:
             return False
         r = self.reservation_on(evse.id)
-        return r is not None and not self.token_fits(r, token)
+        if r is None:
+            return False
+        if r.evse_id is not None:
+            return not self.token_fits(r, token)
+        # held for reservations of any EVSE: free for whoever holds one of them
+        return not any(x.evse_id is None and self._type_fits(evse, x.connector_type)
+                       and self.token_fits(x, token) for x in self.reservations.values())
 
     # ---- changes ----------------------------------------------------------------------------
     def add_reservation(self, r: Reservation) -> None:

@@ -158,6 +158,18 @@ async def configured(station: StationSession, component: str, variable: str,
                 await try_set(station, component, variable, before)
 
 
+def member_in_group(station: StationSession, member: dict[str, Any]) -> None:
+    """For this test the CSMS answers Authorize for ``member`` with groupIdToken GROUP."""
+    answer = station.responders["Authorize"]
+
+    def authorize(session: StationSession, message: Message) -> Any:
+        if (message.get("idToken") or {}).get("idToken") == member["idToken"]:
+            return {"idTokenInfo": {"status": "Accepted", "groupIdToken": GROUP}}
+        return answer(session, message)
+
+    station.respond("Authorize", authorize)
+
+
 # ---- H01 / H03: reserve a specific EVSE and use it ----------------------------------------------
 @pytest.mark.octt("TC_H_01_CS")
 async def test_reserve_specific_evse_valid_id_token(station, operator, bench):
@@ -219,15 +231,7 @@ async def test_reserved_evse_used_with_group_id(station, operator, bench):
     Requirements: H01.FR.15, H03.FR.04, H03.FR.08.
     """
     evse, connector = first_connector(bench)
-    member = id_token(bench, "valid2")
-    answer = station.responders["Authorize"]
-
-    def authorize(session: StationSession, message: Message) -> Any:
-        if (message.get("idToken") or {}).get("idToken") == member["idToken"]:
-            return {"idTokenInfo": {"status": "Accepted", "groupIdToken": GROUP}}
-        return answer(session, message)
-
-    station.respond("Authorize", authorize)
+    member_in_group(station, id_token(bench, "valid2"))
     rid = new_reservation_id()
     async with cancelled_afterwards(station, rid):
         await reserved(station, bench, rid, id_token(bench), evse, group=GROUP)
@@ -367,6 +371,77 @@ async def test_reserve_unspecified_evse(station, operator, bench):
         await reserve(station, rid, id_token(bench), evse=None,
                       why="NonEvseSpecific is true and every EVSE is Available")
         started = await start_charging(station, operator, bench, evse=evse, connector=connector)
+        reservation_used(station, tx_id(started), rid)
+        await used_and_ended(station, operator, bench, started, evse, connector)
+
+
+@pytest.mark.octt("TC_H_14_CS")
+async def test_reserve_unspecified_evses_all_needed(station, operator, bench):
+    """Reserve an unspecified EVSE - Amount of EVSEs available equals the amount of reservations.
+
+    As many reservations without evseId as there are EVSEs, all Accepted: once every
+    available EVSE is needed for them, the station reports every connector Reserved.
+
+    Requirements: H01.FR.20.
+    """
+    ids = [new_reservation_id() for _ in bench.station.evses]
+    tokens = [id_token(bench, "valid"), id_token(bench, "valid2")]
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, *ids):
+        mark = Mark.now(station)
+        for n, rid in enumerate(ids):
+            await reserve(station, rid, tokens[n % len(tokens)], evse=None,
+                          why=f"reservation {n + 1} of {len(ids)} for {len(ids)} available EVSEs")
+        await expect_statuses(station, mark, connectors(bench), "Reserved",
+                              within=timeout(bench), fresh=True,
+                              why=f"{len(ids)} reservations without evseId hold all {len(ids)} "
+                                  "available EVSEs (H01.FR.20)")
+
+
+@pytest.mark.octt("TC_H_15_CS")
+async def test_reserve_connector_type(station, operator, bench):
+    """Reserve a connector with a specific type - Success.
+
+    ReserveNow with a connectorType and no evseId: Accepted. The driver with the reserving
+    idToken charges on a connector of that type: the transaction carries the reservationId.
+
+    Requirements: H01.FR.06, H01.FR.09, H01.FR.15, H03.FR.02.
+    """
+    evse, connector = first_connector(bench)
+    connector_type = bench.station.evses[0].connectors[0].type
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, rid):
+        reply = await station.call("ReserveNow", {
+            "id": rid, "expiryDateTime": expiry_in(300), "idToken": id_token(bench),
+            "connectorType": connector_type})
+        assert reply["status"] == "Accepted", (
+            f"ReserveNow id {rid} for connector type {connector_type} (the station has one, "
+            f"Available): expected Accepted, the station answered {reply['status']}")
+        started = await start_charging(station, operator, bench, evse=evse, connector=connector)
+        reservation_used(station, tx_id(started), rid)
+        await used_and_ended(station, operator, bench, started, evse, connector)
+
+
+@pytest.mark.octt("TC_H_24_CS")
+async def test_reserve_unspecified_evse_group_id(station, operator, bench):
+    """Reserve an unspecified EVSE - GroupIdToken.
+
+    A reservation without evseId for an idToken with a groupIdToken; another idToken that
+    the CSMS says (Authorize) belongs to the group charges on it: the transaction carries the
+    reservationId.
+
+    Requirements: H01.FR.04, H03.FR.04, H03.FR.08.
+    """
+    evse, connector = first_connector(bench)
+    member_in_group(station, id_token(bench, "valid2"))
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, rid):
+        await reserve(station, rid, id_token(bench), evse=None, group=GROUP,
+                      why="NonEvseSpecific is true and every EVSE is Available")
+        started = await start_charging(station, operator, bench, evse=evse, connector=connector,
+                                       token="valid2")
         reservation_used(station, tx_id(started), rid)
         await used_and_ended(station, operator, bench, started, evse, connector)
 
