@@ -446,6 +446,69 @@ async def test_reserve_unspecified_evse_group_id(station, operator, bench):
         await used_and_ended(station, operator, bench, started, evse, connector)
 
 
+@pytest.mark.octt("TC_H_09_CS")
+async def test_reserve_unspecified_all_reserved(station, operator, bench):
+    """Reserve an unspecified EVSE - Occupied - EVSE Reserved.
+
+    Every EVSE is reserved (a reservation for each); ReserveNow without evseId: Occupied.
+
+    Requirements: H01.FR.11.
+    """
+    ids = {e.id: new_reservation_id() for e in bench.station.evses}
+    extra = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, *ids.values(), extra):
+        for evse, rid in ids.items():
+            await reserved(station, bench, rid, id_token(bench), evse)
+        await reserve(station, extra, id_token(bench, "valid2"), evse=None, expect="Occupied",
+                      why="every EVSE is reserved already (H01.FR.11)")
+
+
+@pytest.mark.octt("TC_H_10_CS")
+async def test_reserve_unspecified_all_occupied(station, operator, bench):
+    """Reserve an unspecified EVSE - Occupied - EVSE Occupied.
+
+    An EV is plugged in on every EVSE; ReserveNow without evseId: Occupied.
+
+    Requirements: H01.FR.13.
+    """
+    plugged = [(e.id, e.connectors[0].id) for e in bench.station.evses]
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, rid):
+        mark = Mark.now(station)
+        try:
+            for evse, connector in plugged:
+                await operator.plug_in(evse, connector)
+            await expect_statuses(station, mark, plugged, "Occupied", within=timeout(bench),
+                                  why="precondition: an EV plugged in on every EVSE")
+            await reserve(station, rid, id_token(bench), evse=None, expect="Occupied",
+                          why="an EV is plugged in on every EVSE (H01.FR.13)")
+        finally:
+            for evse, connector in plugged:
+                await operator.unplug(evse, connector)
+
+
+@pytest.mark.octt("TC_H_12_CS")
+async def test_reserve_unspecified_all_unavailable(station, operator, bench):
+    """Reserve an unspecified EVSE - Unavailable.
+
+    The Charging Station is Inoperative (ChangeAvailability); ReserveNow without evseId:
+    Unavailable.
+
+    Requirements: H01.FR.14.
+    """
+    rid = new_reservation_id()
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, rid):
+        await make_inoperative(station, bench)
+        try:
+            await reserve(station, rid, id_token(bench), evse=None, expect="Unavailable",
+                          why="the Charging Station is Inoperative (H01.FR.14)")
+        finally:
+            await change_availability(station, "Operative")
+
+
 @pytest.mark.octt("TC_H_13_CS")
 async def test_reserve_unspecified_evse_rejected(station, operator, bench):
     """Reserve an unspecified EVSE - Rejected.
