@@ -26,7 +26,8 @@ class LocalAuthList:
         return self.entries.get(token_key(id_token))
 
     def apply(self, request: dict[str, Any], *, ignore_differential: bool = False,
-              keep_version: bool = False, ignore_version_check: bool = False) -> str:
+              keep_version: bool = False, ignore_version_check: bool = False,
+              merge_full: bool = False) -> str:
         """Apply a SendLocalListRequest; return the SendLocalListResponse status.
 
         Full: the list is replaced (D01.FR.15), an empty list clears it (D01.FR.04).
@@ -40,8 +41,9 @@ class LocalAuthList:
         if request.get("updateType") == "Full":
             if not keep_version:
                 self.version = version
-            self.entries = {token_key(i["idToken"]): dict(i["idTokenInfo"])
-                            for i in items if i.get("idTokenInfo")}
+            new = {token_key(i["idToken"]): dict(i["idTokenInfo"])
+                   for i in items if i.get("idTokenInfo")}
+            self.entries = {**self.entries, **new} if merge_full and items else new
             return "Accepted"
         if version <= self.version and not ignore_version_check:
             return "VersionMismatch"

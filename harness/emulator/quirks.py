@@ -38,6 +38,12 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("group_stop_ignores_status",
               "a token of the transaction's group stops it even when its own status is not "
               "Accepted", ("TC_C_43_CS",)),
+        Quirk("local_list_lost_on_reboot",
+              "forgets the Local Authorization List and its version when it reboots",
+              ("TC_D_07_CS",)),
+        Quirk("local_list_full_merges",
+              "a full SendLocalList adds its entries to the list instead of replacing it",
+              ("TC_D_01_CS",)),
         Quirk("wrong_seq_no", "TransactionEvent seqNo repeats instead of incrementing",
               ("TC_F_08_CS", "TC_J_09_CS")),
         Quirk("missing_ended_event", "a stopped transaction never sends TransactionEvent Ended",

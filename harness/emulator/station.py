@@ -163,6 +163,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             evse.id_token = None
             evse.power.set_demand(0)
         self.reservations_after_reboot()
+        if "local_list_lost_on_reboot" in self.quirks:
+            self.local_list = LocalAuthList()  # the defect: kept in RAM only (D01.FR.10)
         # The reboot ended every transaction: changes scheduled until then take effect now.
         self.apply_scheduled_availability()
         if "availability_not_persisted" in self.quirks:

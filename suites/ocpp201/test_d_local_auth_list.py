@@ -176,17 +176,23 @@ async def charge_and_check_authorize(station: StationSession, operator: Any, ben
 
 # ---- D01 SendLocalList ------------------------------------------------------------------------
 @pytest.mark.octt("TC_D_01_CS")
-async def test_send_full_list(station, bench, local_list):
+async def test_send_full_list(station, operator, bench, local_list):
     """Send Local Authorization List - Full.
 
     A full SendLocalList is Accepted and replaces the list; GetLocalListVersion then reports
-    its versionNumber.
+    its versionNumber, and a token only the replaced list held needs the CSMS's Authorize.
 
     Requirements: D01.FR.02, D01.FR.15.
     """
-    version = local_list.original + 1
+    await pre_authorize(station)
+    version = local_list.original + 2
+    await local_list.send_ok("Full", version - 1, [entry(id_token(bench, "valid2"))],
+                             "the list to be replaced")
     await local_list.send_ok("Full", version, [entry(id_token(bench, "valid"))], "full update")
     await local_list.check_version(version, "after a full update", "D01.FR.15")
+    await charge_and_check_authorize(station, operator, bench, id_token(bench, "valid2"),
+                                     authorize=True,
+                                     situation="valid2 was only in the replaced list")
 
 
 @pytest.mark.octt("TC_D_02_CS")
@@ -287,10 +293,13 @@ async def test_send_version_mismatch(station, bench, local_list):
 async def test_send_list_persistent_over_reboot(station, operator, bench, local_list):
     """Send Local Authorization List - Persistent over reboot.
 
-    The list and its version survive a power cycle.
+    The list and its version survive a power cycle: GetLocalListVersion reports the version
+    installed before, and a token the list holds as Accepted is still authorized from it
+    (no AuthorizeRequest with LocalPreAuthorize).
 
     Requirements: D01.FR.10.
     """
+    await pre_authorize(station)
     version = local_list.original + 1
     await local_list.send_ok("Full", version, [entry(id_token(bench, "valid"))], "the list")
     mark = station.journal.mark()
@@ -299,6 +308,8 @@ async def test_send_list_persistent_over_reboot(station, operator, bench, local_
     await station.expect("StatusNotification", since=mark, within=reboot_within(bench))
     await local_list.check_version(version, "after a reboot", "the list is non-volatile, "
                                    "D01.FR.10")
+    await charge_and_check_authorize(station, operator, bench, id_token(bench, "valid"),
+                                     authorize=False, situation="valid listed before a reboot")
 
 
 # ---- D02 GetLocalListVersion -------------------------------------------------------------------

@@ -29,6 +29,7 @@ async def send_local_list(st: EmulatedStation, p: dict[str, Any]) -> dict[str, A
         ignore_differential="local_list_differential_ignored" in st.quirks,
         keep_version="local_list_version_not_updated" in st.quirks,
         ignore_version_check="local_list_accepts_old_version" in st.quirks,
+        merge_full="local_list_full_merges" in st.quirks,
     )
     st.dm.put("LocalAuthListCtrlr", "Entries", str(len(st.local_list.entries)))
     return {"status": status}
