@@ -46,6 +46,11 @@ BASELINE_VARIABLES: tuple[tuple[str, str, str | None], ...] = (
     ("AuthCtrlr", "AuthorizeRemoteStart", None),
     ("AuthCtrlr", "LocalPreAuthorize", None),
     ("AuthCtrlr", "LocalAuthorizeOffline", None),
+    ("AuthCacheCtrlr", "Enabled", None),
+    ("LocalAuthListCtrlr", "Enabled", None),
+    ("LocalAuthListCtrlr", "DisablePostAuthorize", None),
+    ("ReservationCtrlr", "Enabled", None),
+    ("ReservationCtrlr", "NonEvseSpecific", None),
 )
 
 
