@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from harness.bench import Bench
+from harness.csms.session import Message, StationSession
 from harness.protocols.rpc import CallErrorReply
 from suites.ocpp201.provisioning import (
     BootScript,
@@ -86,27 +90,14 @@ async def test_cold_boot_pending(station, operator, bench):
 
     Requirements: B02.FR.01, B02.FR.02, B02.FR.04, B02.FR.05, B02.FR.06, B02.FR.08, F06.FR.17.
     """
-    script = BootScript(["Pending", "Accepted"], interval=30, accepted_interval=bench.csms.heartbeat_interval)
-    station.respond("BootNotification", script)
-    await operator.power_cycle()
-    pending = await station.expect("BootNotification", within=reboot_within(bench))
+    pending = await boot_pending(station, operator, bench)
     reply = await station.call("GetVariables", {"getVariableData": [
         {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}]})
     result = reply["getVariableResult"][0]
     assert result["attributeStatus"] == "Accepted", (
         f"GetVariables while the registration is Pending must be served (the CSMS may "
         f"configure a Pending station); the station answered {result}")
-    await expect_only(station, {"BootNotification"}, pending.seq, bench.csms.quiet_period,
-                      "while its registration is Pending")
-    trigger = await station.call("TriggerMessage", {"requestedMessage": "BootNotification"})
-    assert trigger["status"] == "Accepted", (
-        f"TriggerMessage(BootNotification) while Pending: expected Accepted, the station "
-        f"answered {trigger['status']!r}")
-    accepted = await station.expect("BootNotification", within=bench.csms.message_timeout)
-    await expect_only(station, {"BootNotification"}, pending.seq, 0,
-                      "before its BootNotification was accepted", until_seq=accepted.seq)
-    await wait_statuses(station, connectors(bench), accepted.seq, bench.csms.message_timeout,
-                        "after the BootNotification was accepted")
+    await leave_pending_by_trigger(station, bench, pending)
     again = await station.call("TriggerMessage", {"requestedMessage": "BootNotification"})
     assert again["status"] == "Rejected", (
         f"TriggerMessage(BootNotification) once the registration is Accepted: expected "
@@ -151,10 +142,7 @@ async def test_pending_request_security_error(station, operator, bench):
 
     Requirements: B03.FR.08.
     """
-    script = BootScript(["Pending", "Accepted"], interval=30, accepted_interval=bench.csms.heartbeat_interval)
-    station.respond("BootNotification", script)
-    await operator.power_cycle()
-    pending = await station.expect("BootNotification", within=reboot_within(bench))
+    pending = await boot_pending(station, operator, bench)
     evse, _ = first_connector(bench)
     try:
         reply = await station.call("RequestStartTransaction", {
@@ -167,6 +155,23 @@ async def test_pending_request_security_error(station, operator, bench):
         raise AssertionError(
             f"RequestStartTransaction while the registration is Pending: expected CALLERROR "
             f"SecurityError, the station answered {reply.payload}")
+    await leave_pending_by_trigger(station, bench, pending)
+
+
+async def boot_pending(station: StationSession, operator: Any, bench: Bench) -> Message:
+    """Power-cycle the station with the CSMS answering its boot Pending (the next one
+    Accepted); return the Pending BootNotification."""
+    station.respond("BootNotification", BootScript(
+        ["Pending", "Accepted"], interval=30, accepted_interval=bench.csms.heartbeat_interval))
+    await operator.power_cycle()
+    return await station.expect("BootNotification", within=reboot_within(bench))
+
+
+async def leave_pending_by_trigger(station: StationSession, bench: Bench,
+                                   pending: Message) -> Message:
+    """While Pending the station sends nothing but BootNotification; TriggerMessage
+    (BootNotification) is Accepted, the station boots again, is accepted and reports its
+    connectors (B02.FR.02, B02.FR.05, F06). Returns the accepted BootNotification."""
     await expect_only(station, {"BootNotification"}, pending.seq, bench.csms.quiet_period,
                       "while its registration is Pending")
     trigger = await station.call("TriggerMessage", {"requestedMessage": "BootNotification"})
@@ -174,5 +179,8 @@ async def test_pending_request_security_error(station, operator, bench):
         f"TriggerMessage(BootNotification) while Pending: expected Accepted, the station "
         f"answered {trigger['status']!r}")
     accepted = await station.expect("BootNotification", within=bench.csms.message_timeout)
+    await expect_only(station, {"BootNotification"}, pending.seq, 0,
+                      "before its BootNotification was accepted", until_seq=accepted.seq)
     await wait_statuses(station, connectors(bench), accepted.seq, bench.csms.message_timeout,
                         "after the BootNotification was accepted")
+    return accepted
