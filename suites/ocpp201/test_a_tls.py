@@ -40,7 +40,8 @@ from suites.ocpp201.test_b_network import (
     _connection_data,
     _first_boot,
     _return_from,
-    _set_network_profile,
+    prefer_profile,
+    reset_on_idle,
 )
 
 TLS_12_SUITES = {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384",
@@ -120,15 +121,11 @@ async def _move_to_tls(station: StationSession, bench: Bench, csms: CsmsServer, 
     async with _tls_csms(bench, csms, issued, profile, pki, hellos, **versions) as server:
         new = server.session(bench.station.id)
         url = f"wss://{csms_host(station, bench)}:{server.port}{server.config.path_prefix.rstrip('/')}/"
-        await _set_network_profile(station, slot, _connection_data(url, profile))
-        await set_variable(station, "OCPPCommCtrlr", "NetworkConfigurationPriority",
-                           f"{slot},{in_use}")
+        await prefer_profile(station, slot, in_use, _connection_data(url, profile))
         mark = station.journal.mark()
         move = Move(server, new, slot, in_use, priority, url, profile, mark, hellos)
         try:
-            reply = await station.call("Reset", {"type": "OnIdle"})
-            assert reply["status"] == "Accepted", (
-                f"Reset OnIdle of the idle station: expected Accepted, got {reply['status']!r}")
+            await reset_on_idle(station)
             yield move
         finally:
             await _return_from(new, station, priority, bench)

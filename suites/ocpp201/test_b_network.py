@@ -71,6 +71,22 @@ async def _first_boot(old: StationSession, new: StationSession, since_old: int,
     return waits[task], task.result()
 
 
+async def prefer_profile(station: StationSession, slot: int, in_use: int,
+                         data: dict[str, Any]) -> None:
+    """Put ``data`` in ``slot`` and make it the first NetworkConfigurationPriority entry, the
+    slot in use the second (B09, B10.FR.04); it takes effect at the next reset."""
+    await _set_network_profile(station, slot, data)
+    await set_variable(station, "OCPPCommCtrlr", "NetworkConfigurationPriority",
+                       f"{slot},{in_use}")
+
+
+async def reset_on_idle(station: StationSession) -> None:
+    """Reset OnIdle of the idle station: it must answer Accepted (B11.FR.01)."""
+    reply = await station.call("Reset", {"type": "OnIdle"})
+    assert reply["status"] == "Accepted", (
+        f"Reset OnIdle of the idle station: expected Accepted, got {reply['status']!r}")
+
+
 async def _return_from(new: StationSession, station: StationSession, priority: str,
                        bench: Bench) -> None:
     """Undo a migration: through the new CSMS, put NetworkConfigurationPriority back and
@@ -139,13 +155,10 @@ async def test_migrate_network_profile(station, operator, bench, csms):
     async with second_csms(bench, csms) as server:
         new = server.session(bench.station.id)
         url = csms_url(server, csms_host(station, bench))
-        await _set_network_profile(station, slot, _connection_data(url, profile))
-        await set_variable(station, "OCPPCommCtrlr", "NetworkConfigurationPriority", f"{slot},{in_use}")
+        await prefer_profile(station, slot, in_use, _connection_data(url, profile))
         mark = station.journal.mark()
         try:
-            reply = await station.call("Reset", {"type": "OnIdle"})
-            assert reply["status"] == "Accepted", (
-                f"Reset OnIdle of the idle station: expected Accepted, got {reply['status']!r}")
+            await reset_on_idle(station)
             where, boot = await _first_boot(station, new, mark, reboot_within(bench))
             assert where is new, (
                 f"after the reboot the station must connect to the first entry of "
@@ -183,13 +196,10 @@ async def test_migrate_network_profile_fallback(station, operator, bench, csms):
         new = server.session(bench.station.id)
         new.refuse_until = time.monotonic() + 3600  # unreachable: every attempt gets HTTP 503
         url = csms_url(server, csms_host(station, bench))
-        await _set_network_profile(station, slot, _connection_data(url, profile))
-        await set_variable(station, "OCPPCommCtrlr", "NetworkConfigurationPriority", f"{slot},{in_use}")
+        await prefer_profile(station, slot, in_use, _connection_data(url, profile))
         mark = station.journal.mark()
         try:
-            reply = await station.call("Reset", {"type": "OnIdle"})
-            assert reply["status"] == "Accepted", (
-                f"Reset OnIdle of the idle station: expected Accepted, got {reply['status']!r}")
+            await reset_on_idle(station)
             boot = await _fallback_boot(station, new, mark, slot, in_use, reboot_within(bench))
             tried = events(new, 0, REFUSED_OFFLINE)
             assert tried and tried[0].mono < boot.mono, (
