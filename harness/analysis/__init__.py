@@ -1,0 +1,1 @@
+"""Analysis of sampled signals recorded during power-delivery tests."""
