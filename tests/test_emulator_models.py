@@ -25,21 +25,39 @@ def test_variable_validation(data_type: str, kwargs: dict, good: str, bad: list[
         assert var.validate(value) is not None, f"{data_type} accepted {value!r}"
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
 def test_power_stage_follows_demand_and_integrates_energy() -> None:
-    stage = PowerStage(max_power_w=200_000, time_constant_s=0.1, ramp_a_per_s=1000, _t=0.0)
-    stage.energy_wh = 0.0
-    stage.set_demand(100.0, now=0.0)
-    for step in range(1, 201):  # 2 s in 10 ms steps
-        stage.update(now=step * 0.01)
-    assert stage.current_a == pytest.approx(100.0, abs=0.5)
-    # ~2 s at ~100 A x ~418 V, minus the first-order rise (~0.1 s): about 22 Wh.
-    assert 19.0 < stage.energy_wh < 24.0
-    stage.set_demand(0.0, now=2.0)
-    stage.update(now=5.0)
+    clock = Clock()
+    stage = PowerStage(1, max_power_w=200_000, clock=clock)
+    stage.set_demand(100.0)
+    clock.t += 2.0
+    assert stage.current_a == pytest.approx(100.0, abs=0.01)
+    # 2 s at 100 A x 401 V (400 V battery + 1 V across the cable), minus the 0.1 s ramp.
+    assert stage.energy_wh == pytest.approx(100 * 401 * (2.0 - 0.05 - 0.0225) / 3600, rel=0.01)
+    assert stage.register_wh() == pytest.approx(1000.0 + stage.energy_wh)
+    stage.set_demand(0.0)
+    clock.t += 3.0
     assert stage.power_w == 0.0
 
 
 def test_power_stage_limits_current_to_power_rating() -> None:
-    stage = PowerStage(max_power_w=50_000, battery_v=400, _t=0.0)
-    stage.set_demand(500.0, now=0.0)
-    assert stage.demand_a == pytest.approx(125.0)
+    clock = Clock()
+    stage = PowerStage(1, max_power_w=50_000, clock=clock)
+    stage.set_demand(500.0)
+    clock.t += 2.0
+    assert stage.current_a == pytest.approx(125.0, rel=0.001)
+
+
+def test_meter_error_shows_in_the_register_only() -> None:
+    clock = Clock()
+    stage = PowerStage(1, meter_error=0.02, clock=clock)
+    stage.set_demand(200.0)
+    clock.t += 10.0
+    assert stage.register_wh() - 1000.0 == pytest.approx(stage.energy_wh * 1.02)

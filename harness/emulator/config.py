@@ -33,6 +33,9 @@ class StationConfig:
     reboot_time: float = 0.2
     backoff_scale: float = 1.0  # multiplies RetryBackOff* waits
     ev_demand_a: float = 200.0
+    # The emulated EV's maximum voltage (what it would negotiate over ISO 15118): sets the
+    # station's over-voltage limit (IEC 61851-23 Table 103).
+    ev_max_voltage_v: float | None = 500.0
     # CA certificates the station ships with, by OCPP certificate type -> PEM strings.
     ca_certificates: dict[str, list[str]] = field(default_factory=dict)
     # The station's own certificate (PEM, leaf first) and key, for security profile 3.

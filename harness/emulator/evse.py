@@ -18,6 +18,7 @@ class Connector:
     plugged: bool = False
     locked: bool = False
     faulted: bool = False
+    protection_fault: bool = False  # output protection tripped; cleared when the EV is unplugged
     pending_operative: bool | None = None  # ChangeAvailability scheduled until the tx ends
 
 

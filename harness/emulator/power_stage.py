@@ -1,64 +1,76 @@
-"""The DC power stage of one EVSE: output follows the EV's demand, energy integrates power.
+"""The station's side of one DC output: the physics (:class:`instruments.sim.plant.DcPlant`)
+plus what the station itself knows of it — its power path, its own EV model and its meter.
 
-A first-order model (time constant, ramp limit) good enough for meter values now, and the
-coupling point for simulated instruments later (issue 3).
+The same plant is what the simulated load, scope and power analyzer of the emulated bench are
+coupled to, so the station's meter register, the analyzer's energy and the scope's waveform
+all come from one current. The meter register derives from the plant's true energy with the
+station's configured error (``meter_error``), which is what metering-accuracy cases measure.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+
+from instruments.sim.plant import DcPlant, PlantParams
 
 
-@dataclass
 class PowerStage:
-    max_power_w: float = 200_000.0
-    max_current_a: float = 500.0
-    time_constant_s: float = 0.2
-    ramp_a_per_s: float = 250.0
-    battery_v: float = 400.0
-    battery_capacity_wh: float = 80_000.0
-    soc: float = 30.0
-    meter_error: float = 0.0  # fractional error of the station's own meter register
-    demand_a: float = 0.0
-    current_a: float = 0.0
-    energy_wh: float = field(default=1000.0)  # register starts non-zero, as real meters do
-    _t: float = field(default_factory=time.monotonic)
+    def __init__(self, evse_id: int = 1, *, max_power_w: float = 200_000.0,
+                 params: PlantParams | None = None, meter_error: float = 0.0,
+                 battery_capacity_wh: float = 80_000.0, soc: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        params = params or PlantParams()
+        params.max_power_w = min(params.max_power_w, max_power_w)
+        self.plant = DcPlant(evse_id, params, clock=clock)
+        self.meter_error = meter_error  # fractional error of the station's own meter register
+        self.register_offset_wh = 1000.0  # registers start non-zero, as real meters do
+        self.battery_capacity_wh = battery_capacity_wh
+        self._soc0 = soc
+        self.demand_request_a = 0.0
+
+    # ---- what the station does ------------------------------------------------------
+    def set_demand(self, amps: float, now: float | None = None) -> None:
+        """Close the power path for the emulated EV's demand (``amps`` > 0) or open it (0).
+        While a bench load owns the output, the load's setting is the EV's demand instead."""
+        self.demand_request_a = max(0.0, amps)
+        self.plant.set_output(amps > 0)
+        self.plant.ev_sink(self.demand_request_a)
+
+    def update(self, now: float | None = None) -> None:
+        """Bring the physics up to date (it also advances by itself on every reading)."""
+        self.plant.state()
+
+    # ---- what the station measures --------------------------------------------------
+    @property
+    def max_power_w(self) -> float:
+        return self.plant.params.max_power_w
+
+    @property
+    def demand_a(self) -> float:
+        return self.plant.demand_a if self.plant.output_enabled else 0.0
 
     @property
     def voltage_v(self) -> float:
-        return self.battery_v + 60.0 * self.soc / 100.0 if self.current_a > 0.5 else 0.0
+        return self.plant.measure(0)[0]
+
+    @property
+    def current_a(self) -> float:
+        return self.plant.measure(0)[1]
 
     @property
     def power_w(self) -> float:
-        return self.voltage_v * self.current_a
+        v, i = self.plant.measure(0)
+        return v * i
 
-    def set_demand(self, amps: float, now: float | None = None) -> None:
-        """Control the EV's current demand in A (clamped to the stage's current and power)."""
-        self.update(now)
-        limit = min(self.max_current_a, self.max_power_w / max(self.battery_v, 1.0))
-        self.demand_a = max(0.0, min(amps, limit))
+    @property
+    def energy_wh(self) -> float:
+        return self.plant.energy_wh()
 
-    def update(self, now: float | None = None) -> None:
-        """Advance the model to ``now``: current approaches demand, energy accumulates."""
-        now = time.monotonic() if now is None else now
-        dt = max(0.0, now - self._t)
-        self._t = now
-        if dt == 0:
-            return
-        p_before = self.power_w
-        target = self.demand_a
-        step = (target - self.current_a) * (1 - math.exp(-dt / self.time_constant_s))
-        limit = self.ramp_a_per_s * dt
-        self.current_a = max(0.0, self.current_a + max(-limit, min(limit, step)))
-        if abs(self.current_a - target) < 1e-3:
-            self.current_a = target
-        energy = (p_before + self.power_w) / 2 * dt / 3600.0
-        self.energy_wh += energy
-        self.soc = min(100.0, self.soc + 100.0 * energy / self.battery_capacity_wh)
+    @property
+    def soc(self) -> float:
+        return min(100.0, self._soc0 + 100.0 * self.plant.energy_wh() / self.battery_capacity_wh)
 
     def register_wh(self) -> float:
         """The station meter's reading, with its configured error."""
-        self.update()
-        return self.energy_wh * (1.0 + self.meter_error)
+        return self.register_offset_wh + self.plant.energy_wh() * (1.0 + self.meter_error)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -29,6 +30,7 @@ from harness.emulator.device_model import DeviceModel, core_device_model
 from harness.emulator.evse import Connector, Evse
 from harness.emulator.local_auth_list import LocalAuthList
 from harness.emulator.metering import Metering
+from harness.emulator.power_faults import meter_error, plant_params
 from harness.emulator.power_stage import PowerStage
 from harness.emulator.reservations import Reservation, Reservations
 from harness.emulator.statuses import ConnectorStatuses
@@ -72,11 +74,20 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             evse_id: Evse(
                 evse_id,
                 {cid: Connector(cid, ctype) for cid, ctype in connectors},
-                PowerStage(max_power_w=config.max_power_w),
+                PowerStage(evse_id, max_power_w=config.max_power_w,
+                           params=plant_params(config.options, self.quirks, config.ev_max_voltage_v),
+                           meter_error=meter_error(config.options, self.quirks)),
             )
             for evse_id, connectors in config.evses.items()
         }
         self.operative = True
+        # Hard-wired inputs: the e-stop button and the AC supply (a bench relay drives them).
+        self.emergency_stopped = False
+        self._ac_present = asyncio.Event()
+        self._ac_present.set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        for evse in self.evses.values():
+            evse.power.plant.on_trip = functools.partial(self._plant_tripped, evse.id)
         self.pending_operative: bool | None = None  # station-wide change scheduled (G04.FR.06)
         self.registration: str | None = None
         self.network_profiles: dict[int, dict[str, Any]] = {
@@ -122,6 +133,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
 
     # ---- lifecycle ------------------------------------------------------------------------
     async def start(self) -> EmulatedStation:
+        self._loop = asyncio.get_running_loop()
         if self._main_task is None or self._main_task.done():
             self._main_task = asyncio.create_task(self._main(), name=f"emulator {self.config.station_id}")
         return self
@@ -147,6 +159,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             await self._connection_loop()
             self.on_event("rebooting")
             await asyncio.sleep(self.config.reboot_time)
+            await self._ac_present.wait()
             self._power_on()
 
     def _power_on(self) -> None:
@@ -499,6 +512,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         e = self.evses[evse]
         e.connectors[connector].plugged = False
         e.connectors[connector].locked = False
+        e.connectors[connector].protection_fault = False
         if e.tx is not None and self.dm.get_bool("TxCtrlr", "StopTxOnEVSideDisconnect"):
             e.id_token = None  # E09: the disconnect deauthorizes the transaction
         self._evaluate(e, "EVCommunicationLost", "EVDisconnected")
@@ -580,6 +594,73 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         if cached and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline"):
             return cached
         return {"status": "Invalid"}
+
+    # ---- hard-wired inputs: callable from any thread (a relay simulator's) ----------------
+    def set_emergency_stop(self, pressed: bool) -> None:
+        """The e-stop button: pressed cuts every output at once, faults the connectors and
+        ends the transactions (EmergencyStop); released clears the fault."""
+        self._threadsafe(self._emergency_stop, pressed)
+
+    def set_ac_supply(self, present: bool) -> None:
+        """The station's AC supply: lost cuts the outputs and the station goes down until it
+        returns, then boots with reason PowerUp."""
+        self._threadsafe(self._ac_supply, present)
+
+    def _threadsafe(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            fn(*args)
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
+    def _plant_tripped(self, evse_id: int, reason: str) -> None:
+        # Called by the plant (any thread, its lock held): react on the station's loop.
+        if reason not in ("EmergencyStop", "PowerLoss"):
+            self._threadsafe(self._protection_tripped, evse_id, reason)
+
+    def _protection_tripped(self, evse_id: int, reason: str) -> None:
+        """Output protection (over-voltage) opened the contactors: the connector is Faulted
+        until the EV is unplugged, and the transaction ends."""
+        evse = self.evses[evse_id]
+        self.on_event(f"EVSE {evse_id}: output cut by protection ({reason})")
+        if evse.plugged is not None:
+            evse.plugged.protection_fault = True
+        if evse.tx is not None:
+            self._end_tx(evse, "AbnormalCondition", "Other")
+        self.statuses_changed()
+
+    def _emergency_stop(self, pressed: bool) -> None:
+        if pressed == self.emergency_stopped:
+            return
+        self.emergency_stopped = pressed
+        self.on_event("emergency stop " + ("pressed" if pressed else "released"))
+        for evse in self.evses.values():
+            if pressed:
+                evse.power.plant.cut("EmergencyStop")
+            for c in evse.connectors.values():
+                c.faulted = pressed
+            if pressed and evse.tx is not None:
+                self._end_tx(evse, "AbnormalCondition", "EmergencyStop")
+        self.statuses_changed()
+
+    def _ac_supply(self, present: bool) -> None:
+        if present == self._ac_present.is_set():
+            return
+        self.on_event("AC supply " + ("restored" if present else "lost"))
+        if present:
+            self._ac_present.set()
+            return
+        self._ac_present.clear()
+        for evse in self.evses.values():
+            evse.power.plant.cut("PowerLoss")
+        self.reboot("PowerUp")
 
     async def power_cycle(self) -> None:
         """Cut and restore power: the station reboots with reason PowerUp."""

@@ -22,7 +22,7 @@ class ConnectorStatuses:
     def connector_status(self, evse_id: int, connector_id: int) -> str:
         evse = self.evses[evse_id]
         c = evse.connectors[connector_id]
-        if c.faulted:
+        if c.faulted or c.protection_fault:
             return "Faulted"
         if c.plugged:
             # An Inoperative change lands on a plugged connector once the cable is gone

@@ -23,7 +23,9 @@ class TransactionEngine:
         connected = evse.plugged is not None
         authorized = evse.id_token is not None
         closed = connected and authorized and evse.operative and self.operative \
-            and evse.plugged is not None and evse.plugged.operative
+            and evse.plugged is not None and evse.plugged.operative and not evse.plugged.faulted \
+            and not evse.plugged.protection_fault \
+            and not getattr(self, "emergency_stopped", False)
         return {
             "ParkingBayOccupancy": connected, "EVConnected": connected,
             "Authorized": authorized, "DataSigned": authorized,

@@ -53,6 +53,8 @@ class PlantParams:
     ov_detect_s: float = 0.002  # detection + contactor opening
     shutdown_tau_s: float = 0.0005  # current decay once the output is cut
     discharge_tau_s: float = 0.03  # active discharge of the output capacitance
+    thermal_limit_w: float | None = None  # derates to this power after thermal_after_s above it
+    thermal_after_s: float = 0.0
     dt_s: float = 1e-4
     history_s: float = 60.0
 
@@ -98,6 +100,8 @@ class DcPlant:
         self._running = False
         self._ov_since: float | None = None
         self._energy_wh = 0.0
+        self._hot_s = 0.0  # time spent above the thermal limit since the output was enabled
+        self.derated = False
         self._history = _History()
         self._record()
         self._ticker: threading.Thread | None = None
@@ -174,10 +178,11 @@ class DcPlant:
         """The charger closes (True) or opens (False) its power path."""
         with self._lock:
             self._advance()
-            self.output_enabled = enabled
-            if enabled:
+            if enabled and not self.output_enabled:
                 self.tripped = None
                 self.trip_time = None
+                self._hot_s, self.derated = 0.0, False
+            self.output_enabled = enabled
 
     def cut(self, reason: str) -> None:
         """Protection or emergency stop: open the output now, whatever the charger wanted."""
@@ -259,7 +264,8 @@ class DcPlant:
         if not self.output_enabled or self.tripped:
             return 0.0
         v = max(self._battery_v(), 1.0)
-        return min(self._demand(), p.max_current_a, p.max_power_w / v) * (1.0 + p.regulation_error)
+        max_power = p.thermal_limit_w if self.derated and p.thermal_limit_w else p.max_power_w
+        return min(self._demand(), p.max_current_a, max_power / v) * (1.0 + p.regulation_error)
 
     def _trip(self, reason: str) -> None:
         if self.tripped:
@@ -292,6 +298,17 @@ class DcPlant:
             target = self._target()
             if self._settled(target, cut):
                 span = now - self._t
+                heating = (p.thermal_limit_w is not None and not self.derated and not cut
+                           and self._v * self._i > p.thermal_limit_w)
+                if heating and self._hot_s + span >= p.thermal_after_s:
+                    span = max(0.0, p.thermal_after_s - self._hot_s)
+                    self._energy_wh += self._v * self._i * span / 3600.0
+                    self._t += span
+                    self.derated = True
+                    self._record()
+                    continue
+                if heating:
+                    self._hot_s += span
                 self._energy_wh += self._v * self._i * span / 3600.0
                 self._t = now
                 self._record()
@@ -328,6 +345,10 @@ class DcPlant:
                         continue
                 else:
                     self._ov_since = None
+            if p.thermal_limit_w is not None and not cut and self._v * self._i > p.thermal_limit_w:
+                self._hot_s += step
+                if self._hot_s >= p.thermal_after_s:
+                    self.derated = True
             self._energy_wh += self._v * self._i * step / 3600.0
             self._t += step
             self._record()
