@@ -8,14 +8,13 @@ silently ignored ``max_pwer_w`` on a real bench is worse than a refused run.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
@@ -23,6 +22,22 @@ from harness import catalog
 from harness.csms.responders import CsmsPolicy
 from harness.csms.server import CsmsConfig, StationAccount
 from harness.emulator.quirks import QUIRKS
+from harness.yamlcheck import (
+    At,
+    BenchError,
+    StrictLoader,
+    check_choice,
+    check_choices,
+    check_int,
+    check_list,
+    check_mapping,
+    check_number,
+    check_str,
+    expand_env,
+    optional_str,
+    str_tuple,
+    suggest,
+)
 
 MODES = ("emulated", "external")
 OCPP_VERSIONS = ("2.0.1", "1.6", "2.1")
@@ -64,14 +79,6 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
 ACTION_METHODS = ("command", "http", "prompt")
 DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0}
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-
-
-class BenchError(ValueError):
-    """A bench file is wrong; the message is ``<file>: <field.path>: <what is wrong>``."""
-
-    def __init__(self, file: str, field: str, problem: str) -> None:
-        self.file, self.field, self.problem = file, field, problem
-        super().__init__(f"{file}: {field}: {problem}" if field else f"{file}: {problem}")
 
 
 # ---- the typed bench --------------------------------------------------------------------
@@ -196,7 +203,7 @@ def load_bench(path: str | Path, env: Mapping[str, str] | None = None) -> Bench:
     except OSError as exc:
         raise BenchError(file, "", f"cannot read: {exc.strerror or exc}") from exc
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+        data = yaml.load(text, Loader=StrictLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise BenchError(file, "", f"not valid YAML: {exc}") from exc
     return dataclasses.replace(parse_bench(data, file, env), path=Path(path))
@@ -204,8 +211,8 @@ def load_bench(path: str | Path, env: Mapping[str, str] | None = None) -> Bench:
 
 def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None = None) -> Bench:
     """Validate already-parsed YAML data (a mapping) into a :class:`Bench`."""
-    at = _At(file, "")
-    top = _mapping(data, at, required=("station",),
+    at = At(file, "")
+    top = check_mapping(data, at, required=("station",),
                    optional=("name", "emulator", "csms", "actions"))
     environ = os.environ if env is None else env
     station = _station(top["station"], at.child("station"), environ)
@@ -216,7 +223,7 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
     elif top.get("emulator"):
         at.child("emulator").fail("only used with station.mode 'emulated'; remove it")
     actions = _actions(top.get("actions") or {}, at.child("actions"), environ)
-    name = _str(top.get("name", Path(file).stem), at.child("name"))
+    name = check_str(top.get("name", Path(file).stem), at.child("name"))
     return Bench(name, station, csms, emulator, actions)
 
 
@@ -239,24 +246,24 @@ def csms_config(bench: Bench) -> CsmsConfig:
 
 
 # ---- sections ---------------------------------------------------------------------------
-def _station(data: Any, at: _At, env: Mapping[str, str]) -> StationSpec:
-    m = _mapping(data, at, required=("id", "evses"), optional=(
+def _station(data: Any, at: At, env: Mapping[str, str]) -> StationSpec:
+    m = check_mapping(data, at, required=("id", "evses"), optional=(
         "mode", "ocpp_version", "security_profile", "password", "vendor", "model", "profiles",
         "features", "tx_start_points", "tx_stop_points", "max_power_w", "id_tokens"))
-    station_id = _str(m["id"], at.child("id"))
+    station_id = check_str(m["id"], at.child("id"))
     # OCPP-J: the identity is a URL path segment and the Basic-auth user name (no ':'), <= 48.
     if len(station_id) > 48 or any(ch in station_id for ch in ":/ "):
         at.child("id").fail(f"a station identity is 1..48 characters without ':', '/' or "
                             f"spaces, got {station_id!r}")
-    mode = _choice(m.get("mode", "emulated"), at.child("mode"), MODES)
+    mode = check_choice(m.get("mode", "emulated"), at.child("mode"), MODES)
     version = m.get("ocpp_version", "2.0.1")
     if isinstance(version, float):  # YAML reads an unquoted 1.6 as a number
         version = str(version)
-    version = _choice(version, at.child("ocpp_version"), OCPP_VERSIONS)
-    profile = _int(m.get("security_profile", 1), at.child("security_profile"), 0, 3)
+    version = check_choice(version, at.child("ocpp_version"), OCPP_VERSIONS)
+    profile = check_int(m.get("security_profile", 1), at.child("security_profile"), 0, 3)
     password = None
     if m.get("password") is not None:
-        password = _expand(_str(m["password"], at.child("password")), at.child("password"), env)
+        password = expand_env(check_str(m["password"], at.child("password")), at.child("password"), env)
         # OCPP 2.0.1 A00.FR.205 / BasicAuthPassword: 16 to 40 characters.
         if not 16 <= len(password) <= 40:
             at.child("password").fail(f"expected 16..40 characters, got {len(password)}")
@@ -264,69 +271,69 @@ def _station(data: Any, at: _At, env: Mapping[str, str]) -> StationSpec:
         at.child("password").fail(f"required for security_profile {profile} (HTTP Basic auth)")
     known_profiles = catalog.profiles() if version == "2.0.1" else None
     profiles = tuple(
-        _choice(p, at.child("profiles").child(i), known_profiles) if known_profiles else
-        _str(p, at.child("profiles").child(i))
-        for i, p in enumerate(_list(m.get("profiles", ["Core"]), at.child("profiles")))
+        check_choice(p, at.child("profiles").child(i), known_profiles) if known_profiles else
+        check_str(p, at.child("profiles").child(i))
+        for i, p in enumerate(check_list(m.get("profiles", ["Core"]), at.child("profiles")))
     )
-    features = _str_tuple(m.get("features", []), at.child("features"))
+    features = str_tuple(m.get("features", []), at.child("features"))
     return StationSpec(
         id=station_id, mode=mode, ocpp_version=version, security_profile=profile,
         password=password,
-        vendor=_optional_str(m.get("vendor"), at.child("vendor")),
-        model=_optional_str(m.get("model"), at.child("model")),
+        vendor=optional_str(m.get("vendor"), at.child("vendor")),
+        model=optional_str(m.get("model"), at.child("model")),
         profiles=profiles, features=features,
         evses=_evses(m["evses"], at.child("evses")),
-        tx_start_points=_choices(m.get("tx_start_points", ["PowerPathClosed"]),
+        tx_start_points=check_choices(m.get("tx_start_points", ["PowerPathClosed"]),
                                  at.child("tx_start_points"), TX_START_POINTS),
-        tx_stop_points=_choices(m.get("tx_stop_points", ["EVConnected", "Authorized"]),
+        tx_stop_points=check_choices(m.get("tx_stop_points", ["EVConnected", "Authorized"]),
                                 at.child("tx_stop_points"), TX_STOP_POINTS),
         max_power_w=(None if m.get("max_power_w") is None
-                     else _number(m["max_power_w"], at.child("max_power_w"), low=0,
+                     else check_number(m["max_power_w"], at.child("max_power_w"), low=0,
                                   low_open=True)),
         id_tokens=_id_tokens(m.get("id_tokens") or {}, at.child("id_tokens")),
     )
 
 
-def _evses(data: Any, at: _At) -> tuple[EvseSpec, ...]:
-    items = _list(data, at)
+def _evses(data: Any, at: At) -> tuple[EvseSpec, ...]:
+    items = check_list(data, at)
     if not items:
         at.fail("a station has at least one EVSE")
     evses = []
     for i, item in enumerate(items):
         here = at.child(i)
-        m = _mapping(item, here, required=("id", "connectors"))
+        m = check_mapping(item, here, required=("id", "connectors"))
         # OCPP 2.0.1 Part 1 §2.2: EVSE ids and connector ids count up from 1 without gaps.
-        evse_id = _int(m["id"], here.child("id"), 1, None)
+        evse_id = check_int(m["id"], here.child("id"), 1, None)
         if evse_id != i + 1:
             here.child("id").fail(f"EVSE ids count up from 1 in order; expected {i + 1}, "
                                   f"got {evse_id}")
         connectors = []
-        conn_list = _list(m["connectors"], here.child("connectors"))
+        conn_list = check_list(m["connectors"], here.child("connectors"))
         if not conn_list:
             here.child("connectors").fail("an EVSE has at least one connector")
         for j, c in enumerate(conn_list):
             cat = here.child("connectors").child(j)
-            cm = _mapping(c, cat, required=("id", "type"))
-            cid = _int(cm["id"], cat.child("id"), 1, None)
+            cm = check_mapping(c, cat, required=("id", "type"))
+            cid = check_int(cm["id"], cat.child("id"), 1, None)
             if cid != j + 1:
                 cat.child("id").fail(f"connector ids count up from 1 in order; expected "
                                      f"{j + 1}, got {cid}")
-            connectors.append(ConnectorSpec(cid, _choice(cm["type"], cat.child("type"),
+            connectors.append(ConnectorSpec(cid, check_choice(cm["type"], cat.child("type"),
                                                          CONNECTOR_TYPES)))
         evses.append(EvseSpec(evse_id, tuple(connectors)))
     return tuple(evses)
 
 
-def _id_tokens(data: Any, at: _At) -> dict[str, IdTokenSpec]:
-    m = _mapping(data, at, optional=tuple(ID_TOKEN_STATUS))
+def _id_tokens(data: Any, at: At) -> dict[str, IdTokenSpec]:
+    m = check_mapping(data, at, optional=tuple(ID_TOKEN_STATUS))
     tokens = {role: IdTokenSpec(*default) for role, default in DEFAULT_ID_TOKENS.items()}
     for role, value in m.items():
         here = at.child(role)
-        tm = _mapping(value, here, required=("idToken",), optional=("type",))
-        token = _str(tm["idToken"], here.child("idToken"))
+        tm = check_mapping(value, here, required=("idToken",), optional=("type",))
+        token = check_str(tm["idToken"], here.child("idToken"))
         if len(token) > 36:  # IdTokenType.idToken: string[0..36]
             here.child("idToken").fail(f"at most 36 characters, got {len(token)}")
-        kind = _choice(tm.get("type", "ISO14443"), here.child("type"), ID_TOKEN_TYPES)
+        kind = check_choice(tm.get("type", "ISO14443"), here.child("type"), ID_TOKEN_TYPES)
         tokens[role] = IdTokenSpec(token, kind)
     seen: dict[str, str] = {}
     for role, tok in tokens.items():
@@ -337,54 +344,54 @@ def _id_tokens(data: Any, at: _At) -> dict[str, IdTokenSpec]:
     return tokens
 
 
-def _emulator(data: Any, at: _At) -> EmulatorSpec:
-    m = _mapping(data, at, optional=("quirks", "options"))
-    options = _mapping(m.get("options") or {}, at.child("options"), free=True)
+def _emulator(data: Any, at: At) -> EmulatorSpec:
+    m = check_mapping(data, at, optional=("quirks", "options"))
+    options = check_mapping(m.get("options") or {}, at.child("options"), free=True)
     known = sorted(QUIRKS)
-    quirks = tuple(_choice(q, at.child("quirks").child(i), known)
-                   for i, q in enumerate(_list(m.get("quirks") or [], at.child("quirks"))))
+    quirks = tuple(check_choice(q, at.child("quirks").child(i), known)
+                   for i, q in enumerate(check_list(m.get("quirks") or [], at.child("quirks"))))
     return EmulatorSpec(quirks=quirks, options=dict(options))
 
 
-def _csms(data: Any, at: _At, mode: str) -> CsmsSpec:
-    m = _mapping(data, at, optional=("host", "port", "heartbeat_interval", "message_timeout",
+def _csms(data: Any, at: At, mode: str) -> CsmsSpec:
+    m = check_mapping(data, at, optional=("host", "port", "heartbeat_interval", "message_timeout",
                                      "deviation", "quiet_period"))
     d = CsmsSpec()
-    port = _int(m.get("port", d.port), at.child("port"), 0, 65535)
+    port = check_int(m.get("port", d.port), at.child("port"), 0, 65535)
     if port == 0 and mode == "external":
         at.child("port").fail("a real station needs a fixed port to connect to (e.g. 9000)")
     return CsmsSpec(
-        host=_str(m.get("host", d.host), at.child("host")),
+        host=check_str(m.get("host", d.host), at.child("host")),
         port=port,
-        heartbeat_interval=_int(m.get("heartbeat_interval", d.heartbeat_interval),
+        heartbeat_interval=check_int(m.get("heartbeat_interval", d.heartbeat_interval),
                                 at.child("heartbeat_interval"), 1, None),
-        message_timeout=_number(m.get("message_timeout", d.message_timeout),
+        message_timeout=check_number(m.get("message_timeout", d.message_timeout),
                                 at.child("message_timeout"), low=0, low_open=True),
-        deviation=_number(m.get("deviation", d.deviation), at.child("deviation"), low=0),
-        quiet_period=_number(m.get("quiet_period", d.quiet_period), at.child("quiet_period"),
+        deviation=check_number(m.get("deviation", d.deviation), at.child("deviation"), low=0),
+        quiet_period=check_number(m.get("quiet_period", d.quiet_period), at.child("quiet_period"),
                              low=0, low_open=True),
     )
 
 
-def _actions(data: Any, at: _At, env: Mapping[str, str]) -> dict[str, ActionSpec]:
-    m = _mapping(data, at, optional=tuple(ACTION_PARAMETERS))
+def _actions(data: Any, at: At, env: Mapping[str, str]) -> dict[str, ActionSpec]:
+    m = check_mapping(data, at, optional=tuple(ACTION_PARAMETERS))
     # ``plug_in: null`` declares the action unavailable, same as leaving it out.
     return {name: _action(name, value, at.child(name), env)
             for name, value in m.items() if value is not None}
 
 
-def _action(name: str, data: Any, at: _At, env: Mapping[str, str]) -> ActionSpec:
-    m = _mapping(data, at, optional=(*ACTION_METHODS, "timeout"))
+def _action(name: str, data: Any, at: At, env: Mapping[str, str]) -> ActionSpec:
+    m = check_mapping(data, at, optional=(*ACTION_METHODS, "timeout"))
     methods = [k for k in ACTION_METHODS if k in m]
     if len(methods) != 1:
         at.fail(f"give exactly one of {', '.join(ACTION_METHODS)}; got "
                 f"{', '.join(methods) or 'none'}")
     method = methods[0]
     params = ACTION_PARAMETERS[name]
-    timeout = _number(m.get("timeout", DEFAULT_TIMEOUTS[method]), at.child("timeout"),
+    timeout = check_number(m.get("timeout", DEFAULT_TIMEOUTS[method]), at.child("timeout"),
                       low=0, low_open=True)
     if method == "command":
-        command = _str(m["command"], at.child("command"))
+        command = check_str(m["command"], at.child("command"))
         _check_template(command, at.child("command"), params)
         return ActionSpec(name, method, timeout, command=command)
     if method == "prompt":
@@ -398,24 +405,24 @@ def _action(name: str, data: Any, at: _At, env: Mapping[str, str]) -> ActionSpec
     return ActionSpec(name, method, timeout, http=_http(m["http"], at.child("http"), params, env))
 
 
-def _http(data: Any, at: _At, params: tuple[str, ...], env: Mapping[str, str]) -> HttpSpec:
-    m = _mapping(data, at, required=("url",), optional=("method", "json", "headers"))
-    method = _choice(str(m.get("method", "POST")).upper(), at.child("method"), HTTP_METHODS)
-    url = _expand(_str(m["url"], at.child("url")), at.child("url"), env)
+def _http(data: Any, at: At, params: tuple[str, ...], env: Mapping[str, str]) -> HttpSpec:
+    m = check_mapping(data, at, required=("url",), optional=("method", "json", "headers"))
+    method = check_choice(str(m.get("method", "POST")).upper(), at.child("method"), HTTP_METHODS)
+    url = expand_env(check_str(m["url"], at.child("url")), at.child("url"), env)
     if not url.startswith(("http://", "https://")):
         at.child("url").fail(f"expected an http:// or https:// URL, got {url!r}")
     _check_template(url, at.child("url"), params)
     headers = {}
-    for key, value in _mapping(m.get("headers") or {}, at.child("headers"), free=True).items():
+    for key, value in check_mapping(m.get("headers") or {}, at.child("headers"), free=True).items():
         hat = at.child("headers").child(str(key))
-        headers[str(key)] = _expand(_str(value, hat), hat, env)
+        headers[str(key)] = expand_env(check_str(value, hat), hat, env)
         _check_template(headers[str(key)], hat, params)
     body = m.get("json")
     _check_json_templates(body, at.child("json"), params)
     return HttpSpec(method=method, url=url, json=body, headers=headers)
 
 
-def _check_json_templates(value: Any, at: _At, params: tuple[str, ...]) -> None:
+def _check_json_templates(value: Any, at: At, params: tuple[str, ...]) -> None:
     if isinstance(value, str):
         _check_template(value, at, params)
     elif isinstance(value, dict):
@@ -426,7 +433,7 @@ def _check_json_templates(value: Any, at: _At, params: tuple[str, ...]) -> None:
             _check_json_templates(v, at.child(i), params)
 
 
-def _check_template(text: str, at: _At, params: tuple[str, ...]) -> None:
+def _check_template(text: str, at: At, params: tuple[str, ...]) -> None:
     """Refuse ``{placeholders}`` the action does not supply, so a typo fails at load time."""
     try:
         names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
@@ -436,139 +443,7 @@ def _check_template(text: str, at: _At, params: tuple[str, ...]) -> None:
         root = re.split(r"[.\[]", name, maxsplit=1)[0]
         if root not in params:
             at.fail(f"unknown parameter {{{name}}}; this action supplies "
-                    f"{', '.join('{' + p + '}' for p in params)}{_suggest(root, params)} "
+                    f"{', '.join('{' + p + '}' for p in params)}{suggest(root, params)} "
                     f"(write literal braces as {{{{ and }}}})")
 
 
-# ---- validation primitives ---------------------------------------------------------------
-@dataclass(frozen=True)
-class _At:
-    """Where in the file a value is: used only to build error messages."""
-
-    file: str
-    path: str
-
-    def child(self, key: str | int) -> _At:
-        if isinstance(key, int):
-            return _At(self.file, f"{self.path}[{key}]")
-        return _At(self.file, f"{self.path}.{key}" if self.path else key)
-
-    def fail(self, problem: str) -> NoReturn:
-        raise BenchError(self.file, self.path, problem)
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            type(None): "nothing"}.get(type(value), type(value).__name__)
-
-
-def _suggest(word: str, options: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _mapping(value: Any, at: _At, required: tuple[str, ...] = (),
-             optional: tuple[str, ...] = (), free: bool = False) -> dict[Any, Any]:
-    if not isinstance(value, dict):
-        at.fail(f"expected a mapping, got {_kind(value)} {_show(value)}")
-    if not free:
-        allowed = (*required, *optional)
-        for key in value:
-            if key not in allowed:
-                at.child(str(key)).fail(f"unknown key{_suggest(str(key), allowed)}; "
-                                        f"allowed here: {', '.join(allowed)}")
-        for key in required:
-            if key not in value:
-                at.child(key).fail("missing")
-    return value
-
-
-def _list(value: Any, at: _At) -> list[Any]:
-    if not isinstance(value, list):
-        at.fail(f"expected a list, got {_kind(value)} {_show(value)}")
-    return value
-
-
-def _str(value: Any, at: _At) -> str:
-    if not isinstance(value, str) or not value:
-        at.fail(f"expected a non-empty string, got {_kind(value)} {_show(value)}")
-    return value
-
-
-def _optional_str(value: Any, at: _At) -> str | None:
-    return None if value is None else _str(value, at)
-
-
-def _str_tuple(value: Any, at: _At) -> tuple[str, ...]:
-    return tuple(_str(v, at.child(i)) for i, v in enumerate(_list(value, at)))
-
-
-def _choice(value: Any, at: _At, options: tuple[str, ...] | list[str]) -> str:
-    if value not in options:
-        at.fail(f"expected one of {', '.join(options)}, got {_show(value)}"
-                f"{_suggest(str(value), options)}")
-    return str(value)
-
-
-def _choices(value: Any, at: _At, options: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(_choice(v, at.child(i), options) for i, v in enumerate(_list(value, at)))
-
-
-def _int(value: Any, at: _At, low: int | None, high: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        at.fail(f"expected an integer, got {_kind(value)} {_show(value)}")
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"{low}..{high}" if high is not None else f">= {low}"
-        at.fail(f"expected {bounds}, got {value}")
-    return value
-
-
-def _number(value: Any, at: _At, low: float, low_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        at.fail(f"expected a number, got {_kind(value)} {_show(value)}")
-    if value < low or (low_open and value == low):
-        at.fail(f"expected {'>' if low_open else '>='} {low}, got {value}")
-    return float(value)
-
-
-_ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def _expand(text: str, at: _At, env: Mapping[str, str]) -> str:
-    """Replace ``${VAR}`` from the environment (``$$`` is a literal ``$``), so secrets stay out
-    of bench files that are committed."""
-
-    def sub(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1)
-        if name not in env:
-            at.fail(f"environment variable {name} is not set")
-        return env[name]
-
-    return _ENV_REF.sub(sub, text)
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys; PyYAML otherwise keeps the last one silently."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    result: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in result:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"found duplicate key {key!r}", key_node.start_mark)
-        result[key] = loader.construct_object(value_node, deep=True)
-    return result
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
