@@ -23,7 +23,7 @@ def parse_quantity(text: str) -> float:
 
 def fmt(value: float) -> str:
     """A setpoint as sent: shortest exact form without exponent for the usual ranges."""
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    text = f"{value:.9f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
