@@ -22,6 +22,7 @@ from harness import catalog
 from harness.csms.responders import CsmsPolicy
 from harness.csms.server import CsmsConfig, StationAccount
 from harness.emulator.quirks import QUIRKS
+from harness.lab.spec import InstrumentSpec, PowerSpec, parse_instruments, parse_power
 from harness.yamlcheck import (
     At,
     BenchError,
@@ -176,6 +177,11 @@ class Bench:
     emulator: EmulatorSpec | None  # None unless station.mode == "emulated"
     actions: Mapping[str, ActionSpec]
     path: Path | None = None
+    instruments: Mapping[str, InstrumentSpec] = field(default_factory=dict)
+    power: PowerSpec = field(default_factory=PowerSpec)
+
+    def instruments_of(self, role: str) -> list[InstrumentSpec]:
+        return [i for i in self.instruments.values() if i.role == role]
 
     def claims(self, feature_or_profile: str) -> bool:
         """True if the station claims this profile, optional feature or connector type."""
@@ -213,7 +219,7 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
     """Validate already-parsed YAML data (a mapping) into a :class:`Bench`."""
     at = At(file, "")
     top = check_mapping(data, at, required=("station",),
-                   optional=("name", "emulator", "csms", "actions"))
+                   optional=("name", "emulator", "csms", "actions", "instruments", "power"))
     environ = os.environ if env is None else env
     station = _station(top["station"], at.child("station"), environ)
     csms = _csms(top.get("csms") or {}, at.child("csms"), station.mode)
@@ -224,7 +230,16 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
         at.child("emulator").fail("only used with station.mode 'emulated'; remove it")
     actions = _actions(top.get("actions") or {}, at.child("actions"), environ)
     name = check_str(top.get("name", Path(file).stem), at.child("name"))
-    return Bench(name, station, csms, emulator, actions)
+    ports = tuple(e.id for e in station.evses)
+    instruments = parse_instruments(top.get("instruments") or {}, at.child("instruments"), ports)
+    if station.mode == "external":
+        for spec in instruments.values():
+            if spec.simulated:
+                at.child("instruments").child(spec.name).fail(
+                    "a simulated instrument is coupled to the emulated station only; give the real "
+                    "instrument's resource (e.g. TCPIP::192.168.1.20::5025::SOCKET)")
+    power = parse_power(top.get("power") or {}, at.child("power"), ports)
+    return Bench(name, station, csms, emulator, actions, instruments=instruments, power=power)
 
 
 def csms_config(bench: Bench) -> CsmsConfig:

@@ -29,6 +29,9 @@ from harness.evidence import steps
 from harness.evidence.environment import harness_properties, station_properties, write_environment
 from harness.evidence.journal_evidence import attach_journal, write_journal_file
 from harness.evidence.labels import allure_labels
+from harness.evidence.measurements import MeasurementLog
+from harness.lab.facade import Lab, LabUnavailable
+from harness.lab.simulated import SimulatedLab
 from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
 from harness.pki import TestPki
 from harness.preconditions import Baseline, ensure_core_preconditions
@@ -37,6 +40,7 @@ log = logging.getLogger("harness")
 
 BENCH_KEY = pytest.StashKey[Bench]()
 MARK_KEY = pytest.StashKey[int]()
+MEASUREMENTS_KEY = pytest.StashKey[MeasurementLog]()
 CSMS_KEY = pytest.StashKey[CsmsServer]()
 
 
@@ -51,6 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only cases of this certification profile (repeatable)")
     group.addoption("--octt", action="append", default=[], metavar="ID",
                     help="run only the test(s) implementing this OCTT case id (repeatable)")
+    group.addoption("--case", action="append", default=[], metavar="ID",
+                    help="run only the test(s) of this case id: an OCTT id or a harness case id "
+                         "such as PWR_01 (repeatable)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,6 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "octt(test_case_id): the OCA test case this test implements, e.g. TC_B_01_CS",
         "requires(*features): skip unless the station's feature sheet claims every feature",
         "profile(*names): certification profile(s) the test belongs to",
+        "case(case_id, source): a harness case outside the OCTT catalogue (power, interop), "
+        "with the clause it checks, e.g. case('PWR_03', 'IEC 61851-23 ...')",
     ):
         config.addinivalue_line("markers", line)
 
@@ -85,7 +94,7 @@ def _profiles_of(item: pytest.Item) -> set[str]:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     wanted = set(config.getoption("--profile") or [])
-    ids = set(config.getoption("--octt") or [])
+    ids = set(config.getoption("--octt") or []) | set(config.getoption("--case") or [])
     if not wanted and not ids:
         return
     keep, drop = [], []
@@ -93,15 +102,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         octt = item.get_closest_marker("octt")
         selected = octt is None or not wanted or bool(_profiles_of(item) & wanted)
         if ids:
-            selected = octt is not None and octt.args[0] in ids
+            selected = _case_id(item) in ids
         (keep if selected else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
 
 
+def _case_id(item: pytest.Item) -> str | None:
+    for name in ("octt", "case"):
+        mark = item.get_closest_marker(name)
+        if mark is not None and mark.args:
+            return str(mark.args[0])
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _bind_allure_parent(item)  # allure's own setup wrapper has created the result by now
+    case = item.get_closest_marker("case")
+    if case is not None:
+        _label_case(item, case)
     octt = item.get_closest_marker("octt")
     if octt is None:
         return
@@ -120,6 +140,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"{case_id} belongs to {', '.join(case.applicability)}, which "
                     f"{bench.station.id} does not claim")
     _label(item, case_id, bench)
+
+
+def _label_case(item: pytest.Item, mark: pytest.Mark) -> None:
+    """Allure labels of a harness case: its id, the suite as feature, the clause as story."""
+    import allure
+
+    if len(mark.args) != 2:
+        raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.case needs (case_id, source clause)")
+    case_id, source = mark.args
+    suite = item.path.parent.name if item.path else ""
+    allure.dynamic.label("as_id", case_id)
+    allure.dynamic.feature({"power": "Power delivery", "interop": "Interoperability"}.get(suite, suite))
+    allure.dynamic.story(source)
+    allure.dynamic.label("requirement", source)
+    allure.dynamic.parameter("station", _bench(item.config).station.id, excluded=False)
 
 
 def _label(item: pytest.Item, case_id: str, bench: Bench) -> None:
@@ -153,6 +188,12 @@ def pytest_runtest_call(item: pytest.Item) -> None:
         import allure
 
         allure.dynamic.title(allure_labels(octt.args[0]).title)
+    case = item.get_closest_marker("case")
+    if case is not None and case.args:
+        import allure
+
+        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+        allure.dynamic.title(f"{case.args[0]} {doc[0].rstrip('.') if doc else item.name}")
 
 
 def _bind_allure_parent(item: pytest.Item) -> None:
@@ -173,8 +214,15 @@ def _allure_test_uuid(item: pytest.Item) -> str | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
-    """Protocol violations the station committed during the test fail it, frame quoted."""
-    result = yield
+    """Protocol violations the station committed during the test fail it, frame quoted; so do
+    measurements outside their limits; a case needing an instrument the bench lacks skips."""
+    try:
+        result = yield
+    except LabUnavailable as exc:
+        pytest.skip(f"bench {_bench(pyfuncitem.config).name}: {exc}")
+    log_ = pyfuncitem.stash.get(MEASUREMENTS_KEY, None)
+    if log_ is not None and log_.failures():
+        raise AssertionError(log_.failure_message())
     session: StationSession | None = pyfuncitem.funcargs.get("station")  # type: ignore[assignment]
     if isinstance(session, StationSession) and MARK_KEY in pyfuncitem.stash:
         findings = session.findings_since(pyfuncitem.stash[MARK_KEY])
@@ -247,6 +295,58 @@ def file_server(bench: Bench) -> Iterator[FileServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_session(bench: Bench, emulated_station: EmulatedStation | None) -> Iterator[Lab]:
+    """The bench's instruments, opened once per run (simulated ones started first). Whatever
+    happens, the run ends with every load input and source output off."""
+    simulated = None
+    if any(spec.simulated for spec in bench.instruments.values()):
+        simulated = SimulatedLab(bench.instruments, emulated_station).start()
+    lab = Lab(bench.instruments, bench.power.ports, simulated.addresses if simulated else None)
+    lab.guard.install_signal_handlers()
+    try:
+        lab.open()
+        yield lab
+    finally:
+        failures = lab.close("end of run")
+        lab.guard.uninstall_signal_handlers()
+        if simulated is not None:
+            simulated.stop()
+        for failure in failures:
+            log.error("safe state not reached at the end of the run: %s", failure)
+
+
+@pytest.fixture
+def lab(request: pytest.FixtureRequest, lab_session: Lab) -> Iterator[Lab]:
+    """The bench's instruments for one test. Afterwards — pass, fail, error or timeout — every
+    output is switched off and the test's SCPI / serial transcript is attached."""
+    mark = lab_session.transcript.mark()
+    try:
+        yield lab_session
+    finally:
+        failures = lab_session.all_off(f"end of {request.node.name}")
+        text = lab_session.transcript.text(mark)
+        if text:
+            steps.attach(text, "instrument transcript", "text/plain", "txt",
+                         parent=_allure_test_uuid(request.node))
+        if failures:
+            raise RuntimeError("instruments not in their safe state after the test:\n  "
+                               + "\n  ".join(failures))
+
+
+@pytest.fixture
+def measurements(request: pytest.FixtureRequest) -> Iterator[MeasurementLog]:
+    """Measured values with limits; any FAIL fails the test (after all are recorded), and the
+    table is attached to the report."""
+    log_ = MeasurementLog()
+    request.node.stash[MEASUREMENTS_KEY] = log_
+    yield log_
+    if len(log_):
+        parent = _allure_test_uuid(request.node)
+        steps.attach(log_.to_json(), "measurements.json", "application/json", "json", parent=parent)
+        steps.attach(log_.table(), "measurements.txt", "text/plain", "txt", parent=parent)
 
 
 class SkippingOperator:

@@ -68,7 +68,7 @@ def test_default_bench_is_emulated_and_complete() -> None:
     bench = load_bench(default_bench_path())
     assert bench.station.mode == "emulated"
     assert bench.emulator is not None and bench.emulator.quirks == ()
-    assert [e.id for e in bench.station.evses] == [1, 2]
+    assert [e.id for e in bench.station.evses] == [1, 2, 3, 4]  # NEVI: four DC ports
     assert bench.station.id_tokens["valid"].to_ocpp() == {"idToken": "VALIDTOKEN01",
                                                           "type": "ISO14443"}
     assert bench.path == default_bench_path()

@@ -35,7 +35,8 @@ class StationConfig:
     ev_demand_a: float = 200.0
     # The emulated EV's maximum voltage (what it would negotiate over ISO 15118): sets the
     # station's over-voltage limit (IEC 61851-23 Table 103).
-    ev_max_voltage_v: float | None = 500.0
+    ev_max_voltage_v: float | None = 1000.0
+    ev_battery_v: float = 400.0  # the emulated EV's battery voltage
     # CA certificates the station ships with, by OCPP certificate type -> PEM strings.
     ca_certificates: dict[str, list[str]] = field(default_factory=dict)
     # The station's own certificate (PEM, leaf first) and key, for security profile 3.
@@ -70,6 +71,8 @@ class StationConfig:
             tx_stop_points=list(st.tx_stop_points),
             max_power_w=float(getattr(st, "max_power_w", 200_000) or 200_000),
             quirks=set(getattr(bench.emulator, "quirks", []) or []),
+            ev_max_voltage_v=bench.power.ev.max_voltage_v,
+            ev_battery_v=bench.power.ev.battery_voltage_v,
             options=options,
             **timing,
         )

@@ -75,7 +75,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
                 evse_id,
                 {cid: Connector(cid, ctype) for cid, ctype in connectors},
                 PowerStage(evse_id, max_power_w=config.max_power_w,
-                           params=plant_params(config.options, self.quirks, config.ev_max_voltage_v),
+                           params=plant_params(config.options, self.quirks, config.ev_max_voltage_v,
+                                               config.ev_battery_v),
                            meter_error=meter_error(config.options, self.quirks)),
             )
             for evse_id, connectors in config.evses.items()
