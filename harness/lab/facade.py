@@ -86,15 +86,17 @@ class Lab:
         return self.guard.all_off(reason)
 
     def close(self, reason: str = "end of run") -> list[str]:
-        """Everything off, then every session closed (even when switching off failed)."""
-        failures = self.all_off(reason)
-        for name, instrument in self.instruments.items():
-            try:
-                instrument.close()
-            except Exception as exc:
-                log.warning("closing %s: %s", name, exc)
-        self.instruments.clear()
-        return failures
+        """Everything off, then every session closed (even when switching off failed or was
+        interrupted by Ctrl-C / SIGTERM, which :meth:`all_off` re-raises)."""
+        try:
+            return self.all_off(reason)
+        finally:
+            for name, instrument in self.instruments.items():
+                try:
+                    instrument.close()
+                except Exception as exc:
+                    log.warning("closing %s: %s", name, exc)
+            self.instruments.clear()
 
     # ---- lookup ---------------------------------------------------------------------------
     def _get(self, name: str) -> Any:
@@ -127,7 +129,7 @@ class Lab:
         for spec in self.specs.values():
             if spec.role == "scope":
                 for probe in spec.probes:
-                    if probe.port == port and probe.quantity == quantity:
+                    if probe.quantity == quantity and (probe.port == port or quantity == "estop"):
                         return probe
         raise LabUnavailable(f"the bench file lists no scope probe on the {quantity} of port {port}")
 

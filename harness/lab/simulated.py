@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.lab.spec import InstrumentSpec
+from instruments.sim.contact import ContactSignal
 from instruments.sim.plant import DcPlant
 from instruments.sim.scope import ScopeEngine
 
@@ -69,6 +70,7 @@ class SimulatedLab:
         self.station = station
         self.simulators: dict[str, Any] = {}
         self.addresses: dict[str, str] = {}
+        self.estop_contact = ContactSignal()  # the e-stop button's auxiliary contact
 
     def plant(self, port: int) -> DcPlant:
         return self.station.evses[port].power.plant  # type: ignore[no-any-return]
@@ -93,7 +95,10 @@ class SimulatedLab:
             assert spec.port is not None
             return _LOADS[spec.family](spec, self.plant(spec.port))
         if spec.role == "scope":
-            engine = ScopeEngine({p.channel: (self.plant(p.port), p.quantity) for p in spec.probes})
+            # 100 kpts records, as a lab scope keeps (the engine defaults to 10 k)
+            probes = {p.channel: (self.estop_contact, "voltage") if p.quantity == "estop"
+                      else (self.plant(p.port), p.quantity) for p in spec.probes}
+            engine = ScopeEngine(probes, record_length=100_000)
             return _SCOPES[spec.family](engine)
         if spec.role == "power_analyzer":
             elements = {element: self.plant(port) for port, element in spec.elements.items()}
@@ -105,6 +110,7 @@ class SimulatedLab:
         def on_change(channel: int, state: bool) -> None:
             function = wiring.get(channel)
             if function == "estop":
+                self.estop_contact.set(state)
                 self.station.set_emergency_stop(state)
             elif function == "power_cut":  # wired through a normally-closed contact
                 self.station.set_ac_supply(not state)

@@ -45,7 +45,7 @@ from instruments.limits import Limits
 
 ROLES = ("load", "scope", "power_analyzer", "relay")
 SIMULATED = "simulated"
-QUANTITIES = ("voltage", "current")
+QUANTITIES = ("voltage", "current", "estop")  # estop: the e-stop auxiliary contact (24 V)
 LIMIT_KEYS = ("max_voltage_v", "max_current_a", "max_power_w")
 
 
@@ -193,8 +193,10 @@ def _instrument(name: str, data: Any, at: At, station_ports: tuple[int, ...],
         for ch, pd in check_mapping(m.get("probes") or {}, at.child("probes"), free=True).items():
             pat = at.child("probes").child(str(ch))
             channel = check_int(ch, pat, 1, 8)
-            pm = check_mapping(pd, pat, required=("port", "quantity", "ratio"))
-            port = check_int(pm["port"], pat.child("port"), 1, None)
+            pm = check_mapping(pd, pat, required=("quantity", "ratio"), optional=("port",))
+            if "port" not in pm and pm.get("quantity") != "estop":
+                pat.child("port").fail("missing: the charger port this probe is on")
+            port = check_int(pm.get("port", station_ports[0]), pat.child("port"), 1, None)
             if port not in station_ports:
                 pat.child("port").fail(f"the station has no EVSE {port}; its EVSEs are {list(station_ports)}")
             quantity = check_choice(pm["quantity"], pat.child("quantity"), QUANTITIES)

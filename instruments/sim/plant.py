@@ -153,20 +153,24 @@ class DcPlant:
         raise ValueError(f"unknown quantity {quantity!r}: 'voltage' or 'current'")
 
     def find_edge(self, quantity: str, level: float, slope: str, after: float) -> float | None:
+        """On the signal a probe sees (ripple and noise included, sampled every ``dt_s``), as a
+        scope's trigger comparator does: a flat output with ripple still triggers at its mean."""
         with self._lock:
             self._advance()
-            t, v, i, _ = self._arrays(after, self._t)
-        values = v if quantity == "voltage" else i
-        if len(t) < 2:
+            end = self._t
+        if end <= after:
             return None
+        times = np.arange(after, end, self.params.dt_s)
+        if times.size < 2:
+            return None
+        values = self.sample(quantity, times)
         a, b = values[:-1], values[1:]
         hits = np.nonzero((a < level) & (b >= level) if slope == "rise" else (a > level) & (b <= level))[0]
-        hits = hits[t[hits + 1] > after]
         if hits.size == 0:
             return None
         k = int(hits[0])
         frac = (level - a[k]) / (b[k] - a[k]) if b[k] != a[k] else 0.0
-        return max(after, float(t[k] + frac * (t[k + 1] - t[k])))
+        return float(times[k] + frac * (times[k + 1] - times[k]))
 
     def energy_wh(self) -> float:
         with self._lock:

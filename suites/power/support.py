@@ -66,6 +66,7 @@ class PowerSession:
     station: StationSession
     started: Message
     requested_a: float = 0.0
+    unplugged: bool = False  # the test unplugged the EV itself
     trace: Trace = field(default_factory=Trace)
     t0: float = field(default_factory=time.monotonic)
 
@@ -121,6 +122,14 @@ class PowerSession:
         plots.attach_csv([*measured, *requested], name=f"port {self.port} analyzer readings")
 
 
+def first_port(lab: Lab) -> int:
+    """The port the single-port cases use: the lowest one with a load (skip when none)."""
+    ports = lab.ports_with_loads()
+    if not ports:
+        pytest.skip("the bench file lists no load: the power suite needs one")
+    return ports[0]
+
+
 def ensure_battery(load: DcLoad, what: str) -> None:
     if not load.can_emulate_battery:
         pytest.skip(f"{what} needs a load that can hold a battery voltage; "
@@ -129,10 +138,14 @@ def ensure_battery(load: DcLoad, what: str) -> None:
 
 @contextlib.asynccontextmanager
 async def charging(lab: Lab, station: StationSession, operator: Any, bench: Bench, port: int, *,
-                   battery_v: float | None = None, connector: int = 1,
-                   token: str = "valid") -> AsyncIterator[PowerSession]:
+                   battery_v: float | None = None, connector: int = 1, token: str = "valid",
+                   remote_start: bool = False) -> AsyncIterator[PowerSession]:
     """Plug in and authorize on ``port`` with the load's input off; yield the session; then,
-    whatever happened, switch the load off, end the transaction and unplug."""
+    whatever happened, switch the load off, end the transaction and unplug.
+
+    ``remote_start``: the CSMS starts the session (RequestStartTransaction) instead of a card at
+    the reader; several ports can then charge for one token (a card at the reader would stop
+    the session it already owns)."""
     load = lab.load(port)
     battery_v = bench.power.ev.battery_voltage_v if battery_v is None else battery_v
     with step(f"port {port}: load {load.entry} ready as the EV (input off, CC, {battery_v:g} V battery)"):
@@ -144,7 +157,13 @@ async def charging(lab: Lab, station: StationSession, operator: Any, bench: Benc
     tok = bench.station.id_tokens[token]
     with step(f"port {port}: plug in and authorize"):
         await operator.plug_in(port, connector)
-        await operator.present_id_token(tok.id_token, tok.type, port)
+        if remote_start:
+            reply = await station.call("RequestStartTransaction", {
+                "idToken": tok.to_ocpp(), "remoteStartId": 9000 + port, "evseId": port})
+            assert reply["status"] == "Accepted", (
+                f"RequestStartTransaction on EVSE {port}: expected Accepted, got {reply['status']}")
+        else:
+            await operator.present_id_token(tok.id_token, tok.type, port)
         started = await station.expect("TransactionEvent", {"eventType": "Started", "evse.id": port})
     session = PowerSession(port, lab, load, station, started)
     try:
@@ -156,7 +175,8 @@ async def charging(lab: Lab, station: StationSession, operator: Any, bench: Benc
             except Exception as exc:  # the lab fixture switches everything off again anyway
                 log.error("port %s: could not switch the load off: %s", port, exc)
             with contextlib.suppress(Exception):
-                await operator.unplug(port, connector)
+                if not session.unplugged:
+                    await operator.unplug(port, connector)
                 await station.expect("TransactionEvent", {
                     "eventType": "Ended", "transactionInfo.transactionId": session.tx_id})
 
@@ -171,12 +191,6 @@ def energy_register(message: Message) -> float | None:
                 factor = 1000.0 if unit == "kWh" else 1.0
                 return float(sampled["value"]) * scale * factor
     return None
-
-
-@dataclass
-class Capture:
-    traces: dict[str, Waveform]
-    trigger_offset_s: float  # where t = 0 (the trigger) lies in host time, roughly
 
 
 async def capture(lab: Lab, port: int, *, quantities: tuple[str, ...], full_scale: dict[str, float],
@@ -194,7 +208,7 @@ async def capture(lab: Lab, port: int, *, quantities: tuple[str, ...], full_scal
     with step(f"scope: {', '.join(quantities)} of port {port}, {seconds_per_div * 10:g} s record, "
               f"trigger {trig_quantity} {slope} through {level:g}"):
         for q, probe in probes.items():
-            unit = "A" if q == "current" else "V"
+            unit = "A" if q == "current" else "V"  # "estop": a 24 V contact
             # 8 divisions, centred offset: the trace spans -0.1 .. 1.1 x full scale
             scale = full_scale[q] * 1.2 / 8
             await lab.run(scope.setup_channel, probe.channel, scale=scale, offset=full_scale[q] / 2,
