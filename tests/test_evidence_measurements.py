@@ -95,11 +95,13 @@ def test_failure_message() -> None:
     assert log.verdict is Verdict.PASS
     log.record("voltage", 400.0, unit="V", low=250, high=920)
     log.record("ripple", 6.1, unit="A", high=5, source=SRC)
-    log.record("shutdown time", None, unit="ms", high=10, source="IEC 61851-23 6.3.1.106")
+    log.record("shutdown time", None, unit="ms", high=10, source="IEC 61851-23 6.3.1.106",
+               note="still conducting at the end of the record")
     assert log.failure_message() == (
         "2 of 3 measurements failed:\n"
         f"  ripple: expected ≤ 5 A, measured 6.10 A (above the high limit) [{SRC}]\n"
-        "  shutdown time: expected ≤ 10 ms, measured not measured [IEC 61851-23 6.3.1.106]")
+        "  shutdown time: expected ≤ 10 ms, nothing measured; still conducting at the end of the "
+        "record [IEC 61851-23 6.3.1.106]")
 
 
 def test_json_round_trip_and_table() -> None:

@@ -12,7 +12,7 @@ from instruments.sim.plant import PlantParams
 #: quirk -> PlantParams overrides (the defect, as a datasheet value gone wrong)
 POWER_QUIRKS: dict[str, dict[str, float]] = {
     "power_slow_regulation": {"settling_time_s": 3.0, "ramp_a_per_s": 15.0},
-    "power_overshoot": {"damping": 0.3},
+    "power_overshoot": {"damping": 0.3, "ramp_a_per_s": 1e6},  # no ramp limiting, underdamped loop
     "power_regulation_offset": {"regulation_error": 0.035},
     "power_excessive_ripple": {"ripple_a": 9.0},
     "power_late_ov_shutdown": {"ov_detect_s": 0.030},

@@ -266,6 +266,23 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("reservation_kept_when_unavailable",
               "a reserved EVSE made Inoperative keeps its reservation, no ReservationStatusUpdate "
               "Removed", ("TC_H_21_CS",)),
+        # ---- power stage (the power-delivery suite, suites/power) ----
+        Quirk("power_slow_regulation",
+              "the current loop is sluggish: 3 s settling and a 15 A/s ramp limit",
+              ("PWR_01", "PWR_02")),
+        Quirk("power_overshoot", "steps the current without a ramp into an underdamped loop (zeta 0.3): "
+              "~37 % overshoot",
+              ("PWR_01",)),
+        Quirk("power_regulation_offset", "delivers 3.5 % more current than the EV asks for",
+              ("PWR_03",)),
+        Quirk("power_excessive_ripple", "9 A peak rectifier ripple at 360 Hz", ("PWR_04",)),
+        Quirk("power_late_ov_shutdown", "over-voltage protection opens after 30 ms instead of < 10 ms",
+              ("PWR_05",)),
+        Quirk("power_slow_deenergize", "no active discharge: the output takes seconds to fall below 60 V",
+              ("PWR_06", "PWR_07")),
+        Quirk("power_thermal_derate", "derates to 100 kW after half a second above it (cooling undersized)",
+              ("PWR_08", "PWR_09")),
+        Quirk("power_meter_drift", "the energy register runs 2.5 % fast", ("PWR_11", "PWR_12")),
     )
 }
 

@@ -245,9 +245,12 @@ class MeasurementLog:
         lines = [f"{len(failed)} of {len(self.measurements)} measurements failed:"]
         for m in failed:
             expected = m.limits_text or "a value"
-            line = f"  {m.name}: expected {expected}, measured {m.value_text}"
-            if m.reason not in ("not measured",):
-                line += f" ({m.reason})"
+            if m.value is None:
+                line = f"  {m.name}: expected {expected}, nothing measured"
+            else:
+                line = f"  {m.name}: expected {expected}, measured {m.value_text} ({m.reason})"
+            if m.note:
+                line += f"; {m.note}"
             if m.source:
                 line += f" [{m.source}]"
             lines.append(line)

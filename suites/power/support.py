@@ -67,6 +67,7 @@ class PowerSession:
     started: Message
     requested_a: float = 0.0
     unplugged: bool = False  # the test unplugged the EV itself
+    ended: Message | None = None  # the TransactionEvent Ended, once the session is over
     trace: Trace = field(default_factory=Trace)
     t0: float = field(default_factory=time.monotonic)
 
@@ -177,7 +178,7 @@ async def charging(lab: Lab, station: StationSession, operator: Any, bench: Benc
             with contextlib.suppress(Exception):
                 if not session.unplugged:
                     await operator.unplug(port, connector)
-                await station.expect("TransactionEvent", {
+                session.ended = await station.expect("TransactionEvent", {
                     "eventType": "Ended", "transactionInfo.transactionId": session.tx_id})
 
 
