@@ -145,16 +145,15 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode) -> dict[Any
     own_keys: set[Any] = set()
     for index, (key_node, value_node) in enumerate(node.value):
         key = loader.construct_object(key_node, deep=True)
-        if index >= merged:  # a key written here may override a merged one, not itself
+        # A key written here may override a merged one, not itself. Merged pairs may repeat a
+        # key: an anchor that itself overrides a merge, or ``<<: [*a, *b]`` (the first wins);
+        # flatten_mapping orders them so the later pair is the one that wins.
+        if index >= merged:
             if key in own_keys:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark,
                     f"found duplicate key {key!r}", key_node.start_mark)
             own_keys.add(key)
-        elif key in result:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"found duplicate key {key!r}", key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
     return result
 

@@ -81,6 +81,9 @@ class control:
                 value = self.validator(value, self.values)
             except ValueError as exc:
                 raise ValueError(f"{instrument.entry}: {self.name}: {exc}") from None
+        if self.map_values is not None and value not in self.map_values:
+            raise ValueError(f"{instrument.entry}: {self.name}: {value!r} is not one of "
+                             f"{list(self.map_values)}")
         if self.limit is not None:
             instrument.limits.check(instrument.entry, self.limit, float(value))
         wire = self.map_values[value] if self.map_values is not None else value
