@@ -128,3 +128,30 @@ def test_markdown_lists_failures_first(results: Path, tmp_path: Path) -> None:
     assert md.index("TC_B_01_CS** failed on CS01: CS01 sent no BootNotification") > failures
     assert "| Core | " in md and "not run" in md
     assert "Last 3 received" not in md  # first line of the message only
+
+
+def test_harness_cases_are_grouped_with_their_measurements(tmp_path: Path) -> None:
+    """Power cases (outside the OCTT catalogue) get a section per feature, and the summary
+    carries each measurement with its limits and verdict from measurements.json."""
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    measured = {"verdict": "fail", "measurements": [
+        {"name": "over-voltage shutdown time", "value": 31.6, "unit": "ms", "limits": "≤ 10 ms",
+         "verdict": "fail", "source": "IEC 61851-23 Table 103"}]}
+    (results / "m-attachment.json").write_text(json.dumps(measured), encoding="utf-8")
+    data = {"uuid": "p5", "name": "PWR_05 Over-voltage shutdown time", "status": "failed",
+            "start": 1, "stop": 2, "labels": [{"name": "as_id", "value": "PWR_05"},
+                                              {"name": "feature", "value": "Power delivery"}],
+            "parameters": [{"name": "station", "value": "'CS01'"}], "steps": [],
+            "attachments": [{"name": "measurements.json", "source": "m-attachment.json",
+                             "type": "application/json"}],
+            "statusDetails": {"message": "1 of 1 measurements failed"}}
+    (results / "p5-result.json").write_text(json.dumps(data), encoding="utf-8")
+    summary = write_summary(results, tmp_path / "out")
+    case = summary["cases"][0]
+    assert (case["id"], case["name"], case["block"]) == ("PWR_05", "Over-voltage shutdown time",
+                                                         "Power delivery")
+    assert case["measurements"][0]["value"] == 31.6
+    text = (tmp_path / "out" / "summary.md").read_text(encoding="utf-8")
+    assert "## Power delivery" in text
+    assert "| PWR_05 | over-voltage shutdown time | 31.6 ms | ≤ 10 ms | fail | IEC 61851-23 Table 103 |" in text

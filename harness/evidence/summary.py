@@ -157,16 +157,23 @@ def _case(case_id: str, station: str, result: dict[str, Any], case: catalog.Test
           results_dir: Path, fixture_attachments: list[dict[str, Any]]) -> dict[str, Any]:
     message = ((result.get("statusDetails") or {}).get("message") or "").strip()
     evidence = []
+    measurements: list[dict[str, Any]] = []
     for att in [*_attachments(result), *fixture_attachments]:
         source = att.get("source") or ""
         sha = _sha256(results_dir / source) if source else None
         evidence.append({"name": att.get("name") or source, "sha256": sha, "file": source,
                          "type": att.get("type")})
+        if att.get("name") == "measurements.json" and source:
+            measurements += _measurements(results_dir / source)
+    name = case.name if case else result.get("name", "")
+    if case is None and name.startswith(case_id + " "):
+        name = name[len(case_id) + 1:]  # harness cases are titled "<id> <name>"
     return {
         "id": case_id,
         "station": station,
-        "name": case.name if case else result.get("name", ""),
-        "block": case.block if case else "",
+        "name": name,
+        "block": case.block if case else (_label(result, "feature") or ""),
+        "measurements": measurements,
         "profiles": list(case.applicability) if case else [],
         "mandatory_in": [p for p, k in case.applicability.items() if k == "M"] if case else [],
         "requirements": list(requirement_ids(case)) if case else [],
@@ -174,6 +181,16 @@ def _case(case_id: str, station: str, result: dict[str, Any], case: catalog.Test
         "message": message.splitlines()[0] if message else "",
         "evidence": evidence,
     }
+
+
+def _measurements(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("skipping unreadable measurements %s: %s", path, exc)
+        return []
+    rows = data.get("measurements", []) if isinstance(data, dict) else []
+    return [r for r in rows if isinstance(r, dict)]
 
 
 # ---- aggregation ---------------------------------------------------------------------------
@@ -272,6 +289,21 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines += [f"## {name} (mandatory cases)", ""]
         lines += _table(["Case", "Name", "Station", "Verdict", "Evidence", "Message"],
                         _rows(ids, by_id, summary["ocpp_version"]))
+    groups: dict[str, list[str]] = {}
+    for case_id in sorted(set(by_id) - in_profile):
+        if case_id not in catalog.load(summary["ocpp_version"]):
+            groups.setdefault(by_id[case_id][0]["block"] or "Harness cases", []).append(case_id)
+    for group, ids in groups.items():
+        in_profile.update(ids)
+        lines += [f"## {group}", ""]
+        lines += _table(["Case", "Name", "Station", "Verdict", "Evidence", "Message"],
+                        _rows(ids, by_id, summary["ocpp_version"]))
+        measured = [[c["id"], m.get("name"), _value(m), m.get("limits") or "", m.get("verdict"),
+                     m.get("source") or ""]
+                    for case_id in ids for c in by_id[case_id] for m in c.get("measurements", [])]
+        if measured:
+            lines += [f"### {group}: measurements", ""]
+            lines += _table(["Case", "Measurement", "Value", "Limits", "Verdict", "Source"], measured)
     other = sorted(set(by_id) - in_profile)
     if other:
         lines += ["## Other cases", ""]
@@ -279,6 +311,13 @@ def render_markdown(summary: dict[str, Any]) -> str:
                         _rows(other, by_id, summary["ocpp_version"]))
     lines += ["Evidence file names and SHA-256 hashes: `summary.json`.", ""]
     return "\n".join(lines)
+
+
+def _value(m: dict[str, Any]) -> str:
+    value = m.get("value")
+    if value is None:
+        return "not measured"
+    return f"{value:.4g} {m.get('unit') or ''}".strip() if isinstance(value, int | float) else str(value)
 
 
 def _rows(ids: list[str], by_id: dict[str, list[dict[str, Any]]],
