@@ -10,6 +10,7 @@ from typing import Any
 from harness.emulator.clock import iso
 from harness.emulator.device_model import DeviceModel
 from harness.emulator.evse import Evse
+from harness.emulator.ocmf_meter import sign_sampled
 
 
 class Metering:
@@ -112,4 +113,5 @@ class Metering:
             value, unit = readings[m]
             sampled.append({"value": round(value, 3), "context": context, "measurand": m,
                             "unitOfMeasure": {"unit": unit}})
+        sign_sampled(self, evse, sampled, context, ts)  # option signed_meter_values: OCMF
         return {"timestamp": iso(ts), "sampledValue": sampled}
