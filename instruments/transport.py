@@ -261,7 +261,7 @@ class ScpiTransport:
         return found
 
 
-_ERROR = re.compile(r'^\s*([+-]?\d+)\s*,\s*"?(.*?)"?\s*$')
+_ERROR = re.compile(r'^\s*([+-]?\d+)\s*(?:,\s*"?(.*?)"?)?\s*$')  # "0" alone: some answer so
 
 
 def parse_error(reply: str) -> tuple[int, str]:
@@ -269,7 +269,7 @@ def parse_error(reply: str) -> tuple[int, str]:
     m = _ERROR.match(reply)
     if not m:
         return (-1, f"unparseable error queue reply {reply!r}")
-    return int(m.group(1)), m.group(2)
+    return int(m.group(1)), m.group(2) or ("No error" if int(m.group(1)) == 0 else "")
 
 
 def _is_timeout(exc: Exception) -> bool:

@@ -291,6 +291,8 @@ def test_a_query_waits_for_the_resource_lock(sim: EchoSimulator, transport: Scpi
     ("-222, Data out of range", (-222, "Data out of range")),
     ('  -100 , "Command error;FOO"  ', (-100, "Command error;FOO")),
     ('201,"Device, specific"', (201, "Device, specific")),
+    ("0", (0, "No error")),  # instruments that answer the bare code
+    ("+0", (0, "No error")),
 ])
 def test_parse_error(reply: str, expected: tuple[int, str]) -> None:
     assert parse_error(reply) == expected
