@@ -306,14 +306,17 @@ def lab_session(bench: Bench, emulated_station: EmulatedStation | None) -> Itera
         simulated = SimulatedLab(bench.instruments, emulated_station).start()
     lab = Lab(bench.instruments, bench.power.ports, simulated.addresses if simulated else None)
     lab.guard.install_signal_handlers()
+    failures: list[str] = []
     try:
         lab.open()
         yield lab
     finally:
-        failures = lab.close("end of run")
-        lab.guard.uninstall_signal_handlers()
-        if simulated is not None:
-            simulated.stop()
+        try:
+            failures = lab.close("end of run")
+        finally:  # also when a Ctrl-C / SIGTERM interrupts the closing (all_off re-raises it)
+            lab.guard.uninstall_signal_handlers()
+            if simulated is not None:
+                simulated.stop()
         for failure in failures:
             log.error("safe state not reached at the end of the run: %s", failure)
 

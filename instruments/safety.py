@@ -42,10 +42,16 @@ class SafeStateGuard:
 
     def all_off(self, reason: str) -> list[str]:
         """Run every registered action (most recently registered first); returns the failures
-        as "name: error" lines, after trying all of them."""
+        as "name: error" lines, after trying all of them.
+
+        A Ctrl-C / SIGTERM (KeyboardInterrupt) or SystemExit that arrives during one action
+        (typically while waiting on a hung instrument) does not stop the others, but it is
+        re-raised once they have all been tried: swallowing it would turn the operator's
+        "stop now" into a teardown error and let the run go on to energize the next test."""
         with self._lock:
             actions = list(self._actions.items())[::-1]
         failures = []
+        interrupt: BaseException | None = None
         for name, action in actions:
             try:
                 action()
@@ -54,8 +60,12 @@ class SafeStateGuard:
                 failures.append(f"{name}: {text}")
                 self.history.append((reason, name, text))
                 log.error("could not put %s in its safe state (%s): %s", name, reason, text)
+                if not isinstance(exc, Exception) and interrupt is None:
+                    interrupt = exc
             else:
                 self.history.append((reason, name, "off"))
+        if interrupt is not None:
+            raise interrupt
         return failures
 
     def install_signal_handlers(self) -> None:
