@@ -3,6 +3,9 @@
 1. Core suite wall time against the emulated bench (target < 60 s on 2 cores).
 2. CSMS round-trip latency, CALL -> CALLRESULT on loopback, p50 / p99 (target p50 < 2 ms).
 3. Station requests per second one CSMS process sustains from many stations (target >= 5,000).
+4. Power suite wall time against the emulated bench and its simulated lab.
+5. Analysis of a 10-million-sample waveform, step response + ripple spectrum (target < 1 s).
+6. SCPI round trips per second through pyvisa to an instrument simulator.
 
 The station side of 2 and 3 runs in a separate process (``loadgen.py``) so that the CSMS
 process is measured alone; every frame is still journaled and schema-validated.
@@ -25,16 +28,25 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.loadgen import run_loadgen  # noqa: E402
+from benchmarks.scpi import scpi_benchmark  # noqa: E402
+from benchmarks.waveform import waveform_analysis_benchmark  # noqa: E402
 from harness.csms.server import CsmsConfig, CsmsServer, StationAccount  # noqa: E402
 
 PASSWORD = "benchmark-password-0001"
 
 
 def core_suite_wall_time() -> dict[str, float | str]:
+    return _suite_wall_time([str(ROOT / "suites" / "ocpp201"), "-m", "octt", "--profile", "Core"])
+
+
+def power_suite_wall_time() -> dict[str, float | str]:
+    return _suite_wall_time([str(ROOT / "suites" / "power")])
+
+
+def _suite_wall_time(args: list[str]) -> dict[str, float | str]:
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", str(ROOT / "suites" / "ocpp201"), "-q", "-p",
-         "no:cacheprovider", "-m", "octt", "--profile", "Core"],
+        [sys.executable, "-m", "pytest", *args, "-q", "-p", "no:cacheprovider"],
         cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     summary = next((line for line in reversed(proc.stdout.splitlines()) if " in " in line), "")
@@ -97,6 +109,12 @@ def main() -> None:
     if not args.skip_suite:
         figures["core_suite"] = core_suite_wall_time()
         print(f"Core suite wall time: {figures['core_suite']}", flush=True)
+        figures["power_suite"] = power_suite_wall_time()
+        print(f"Power suite wall time: {figures['power_suite']}", flush=True)
+    figures["waveform"] = waveform_analysis_benchmark()
+    print(f"10 M-sample waveform analysis: {figures['waveform']}", flush=True)
+    figures["scpi"] = scpi_benchmark()
+    print(f"SCPI through pyvisa to a simulator: {figures['scpi']}", flush=True)
     figures["roundtrip"] = asyncio.run(roundtrip_latency(args.calls))
     print(f"CSMS round trip (CALL -> CALLRESULT, loopback): {figures['roundtrip']}", flush=True)
     figures["throughput"] = asyncio.run(throughput(args.stations, args.seconds))

@@ -283,6 +283,10 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("power_thermal_derate", "derates to 100 kW after half a second above it (cooling undersized)",
               ("PWR_08", "PWR_09")),
         Quirk("power_meter_drift", "the energy register runs 2.5 % fast", ("PWR_11", "PWR_12")),
+        Quirk("ocmf_bad_signature", "signs a different reading than the one in the OCMF payload",
+              ("PWR_13",)),
+        Quirk("ocmf_register_mismatch", "the signed OCMF reading is 1 % above the plain register value",
+              ("PWR_13",)),
     )
 }
 

@@ -17,6 +17,7 @@ from harness.evidence.measurements import MeasurementLog
 from harness.evidence.steps import step
 from harness.lab.facade import Lab
 from suites.ocpp201.support import set_variable
+from suites.power.signed_meter import check_signed_session
 from suites.power.support import charging, energy_register, first_port
 
 NIST = "NIST Handbook 44 §3.40 (DC EVSE): register vs reference standard; tolerance per bench (verify)"
@@ -76,3 +77,20 @@ async def test_metering_accuracy_low_current(station: StationSession, operator, 
     """Metering accuracy at 10 % of the maximum current."""
     fraction = bench.power.parameters.metering_low_fraction
     await _metering(station, operator, bench, lab, measurements, fraction)
+
+
+@pytest.mark.case("PWR_13", "OCMF 1.0 / Eichrecht (PTB-A 50.7); OCPP 2.0.1 signedMeterValue")
+async def test_signed_meter_values(station: StationSession, operator, bench: Bench, lab: Lab,
+                                   measurements: MeasurementLog) -> None:
+    """Signed meter values (OCMF) of a session verify and match the plain register."""
+    port = first_port(lab)
+    with step(f"the station reports {REGISTER} at the start and end of a transaction"):
+        await set_variable(station, "SampledDataCtrlr", "TxStartedMeasurands", REGISTER)
+        await set_variable(station, "SampledDataCtrlr", "TxEndedMeasurands", REGISTER)
+    async with charging(lab, station, operator, bench, port) as session:
+        await session.demand(100.0)
+        await session.hold(0.5)
+        await session.stop_demand()
+    assert session.ended is not None, "the transaction did not end after the EV was unplugged"
+    if not await check_signed_session(session.started, session.ended, measurements):
+        pytest.skip(f"{bench.station.id} sends no signed meter values (signedMeterValue) for {REGISTER}")
