@@ -324,7 +324,8 @@ def lab_session(bench: Bench, emulated_station: EmulatedStation | None) -> Itera
 @pytest.fixture
 def lab(request: pytest.FixtureRequest, lab_session: Lab) -> Iterator[Lab]:
     """The bench's instruments for one test. Afterwards — pass, fail, error or timeout — every
-    output is switched off and the test's SCPI / serial transcript is attached."""
+    output is switched off and the test's SCPI / serial transcript is attached. If switching
+    off fails, the test errors and the run stops."""
     mark = lab_session.transcript.mark()
     try:
         yield lab_session
@@ -335,6 +336,10 @@ def lab(request: pytest.FixtureRequest, lab_session: Lab) -> Iterator[Lab]:
             steps.attach(text, "instrument transcript", "text/plain", "txt",
                          parent=_allure_test_uuid(request.node))
         if failures:
+            # An instrument in an unknown state may still be delivering power: no further test
+            # runs on this bench (the session teardown tries to switch everything off again).
+            request.session.shouldstop = (f"safety: instruments not in their safe state after "
+                                          f"{request.node.name}; the run stops")
             raise RuntimeError("instruments not in their safe state after the test:\n  "
                                + "\n  ".join(failures))
 
