@@ -77,8 +77,8 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     "present_id_token": ("station", "id_token", "type", "evse"),
     "power_cycle": ("station",),
 }
-ACTION_METHODS = ("command", "http", "prompt")
-DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0}
+ACTION_METHODS = ("command", "http", "prompt", "relay")
+DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0, "relay": 120.0}
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -159,7 +159,7 @@ class HttpSpec:
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """How one operator action is fulfilled: exactly one of command, http, prompt."""
+    """How one operator action is fulfilled: exactly one of command, http, prompt, relay."""
 
     name: str
     method: str  # one of ACTION_METHODS
@@ -167,6 +167,16 @@ class ActionSpec:
     command: str | None = None
     http: HttpSpec | None = None
     prompt: str | None = None  # instruction template; None: the operator's default wording
+    relay: RelayActionSpec | None = None
+
+
+@dataclass(frozen=True)
+class RelayActionSpec:
+    """Energize a bench relay channel (by its function name, e.g. ``power_cut``) for
+    ``seconds``, then release it: a power cycle through a normally-closed contact, a button."""
+
+    channel: str
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,12 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
                     "a simulated instrument is coupled to the emulated station only; give the real "
                     "instrument's resource (e.g. TCPIP::192.168.1.20::5025::SOCKET)")
     power = parse_power(top.get("power") or {}, at.child("power"), ports)
+    channels = sorted({c for spec in instruments.values() if spec.role == "relay" for c in spec.channels})
+    for action in actions.values():
+        if action.relay is not None and action.relay.channel not in channels:
+            at.child("actions").child(action.name).child("relay").child("channel").fail(
+                f"no relay channel {action.relay.channel!r} in the instruments section"
+                f"{suggest(action.relay.channel, channels)}; channels: {', '.join(channels) or 'none'}")
     return Bench(name, station, csms, emulator, actions, instruments=instruments, power=power)
 
 
@@ -417,6 +433,13 @@ def _action(name: str, data: Any, at: At, env: Mapping[str, str]) -> ActionSpec:
             at.child("prompt").fail(f"expected true or an instruction text, got {value!r}")
         _check_template(value, at.child("prompt"), params)
         return ActionSpec(name, method, timeout, prompt=value)
+    if method == "relay":
+        rm = check_mapping(m["relay"], at.child("relay"), required=("channel", "seconds"))
+        seconds = check_number(rm["seconds"], at.child("relay").child("seconds"), low=0, low_open=True)
+        if seconds > 60:
+            at.child("relay").child("seconds").fail(f"at most 60 s, got {seconds:g}")
+        relay = RelayActionSpec(check_str(rm["channel"], at.child("relay").child("channel")), seconds)
+        return ActionSpec(name, method, timeout, relay=relay)
     return ActionSpec(name, method, timeout, http=_http(m["http"], at.child("http"), params, env))
 
 

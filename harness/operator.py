@@ -108,11 +108,14 @@ class ConfiguredOperator:
     ``fallback`` (the emulated station, or a person), else raise :class:`ActionUnavailable`."""
 
     def __init__(self, actions: Mapping[str, ActionSpec], fallback: Operator | None = None, *,
-                 station_id: str = "", prompter: Prompter | None = None) -> None:
+                 station_id: str = "", prompter: Prompter | None = None,
+                 relays: Callable[[str], tuple[Any, int]] | None = None) -> None:
+        """``relays``: the bench's relay (board, channel) for a channel function name."""
         self.actions = actions
         self.fallback = fallback
         self.station_id = station_id
         self.prompter: Prompter = prompter or ConsolePrompter()
+        self.relays = relays
 
     async def plug_in(self, evse: int, connector: int) -> None:
         await self._run("plug_in", {"evse": evse, "connector": connector},
@@ -141,7 +144,24 @@ class ConfiguredOperator:
             return
         params = {"station": self.station_id, **params}
         with step(f"Operator ({spec.method}): {name}", **params):
-            await FULFILLERS[spec.method](spec, params, self.prompter)
+            if spec.method == "relay":
+                await self._relay(spec)
+            else:
+                await FULFILLERS[spec.method](spec, params, self.prompter)
+
+    async def _relay(self, spec: ActionSpec) -> None:
+        """Energize the relay channel for its time, then release it (released even if the
+        wait is interrupted)."""
+        assert spec.relay is not None
+        if self.relays is None:
+            raise ActionUnavailable(f"actions.{spec.name} uses relay {spec.relay.channel!r} but the "
+                                    f"run has no lab instruments")
+        board, channel = self.relays(spec.relay.channel)
+        await asyncio.wait_for(asyncio.to_thread(board.set, channel, True), spec.timeout)
+        try:
+            await asyncio.sleep(spec.relay.seconds)
+        finally:
+            await asyncio.wait_for(asyncio.to_thread(board.set, channel, False), spec.timeout)
 
 
 async def run_command(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompter) -> None:
@@ -319,27 +339,32 @@ def manual_operator(station_id: str = "", prompter: Prompter | None = None,
     return ConfiguredOperator(actions, station_id=station_id, prompter=prompter)
 
 
-def _for_emulated(bench: Bench, target: Any, prompter: Prompter | None) -> Operator:
+Relays = Callable[[str], tuple[Any, int]] | None
+
+
+def _for_emulated(bench: Bench, target: Any, prompter: Prompter | None, relays: Relays) -> Operator:
     if target is None:
         raise ValueError("an emulated bench needs the emulated station to act on")
     return ConfiguredOperator(bench.actions, EmulatedOperator(target),
-                              station_id=bench.station.id, prompter=prompter)
+                              station_id=bench.station.id, prompter=prompter, relays=relays)
 
 
-def _for_external(bench: Bench, target: Any, prompter: Prompter | None) -> Operator:
+def _for_external(bench: Bench, target: Any, prompter: Prompter | None, relays: Relays) -> Operator:
     person = manual_operator(bench.station.id, prompter)
     return ConfiguredOperator(bench.actions, person, station_id=bench.station.id,
-                              prompter=prompter)
+                              prompter=prompter, relays=relays)
 
 
 #: Which operator a bench gets, by ``station.mode``. Configured actions always win; what is
 #: left falls back to the emulated station, or to a person.
-OPERATORS: dict[str, Callable[[Bench, Any, Prompter | None], Operator]] = {
+OPERATORS: dict[str, Callable[[Bench, Any, Prompter | None, Relays], Operator]] = {
     "emulated": _for_emulated,
     "external": _for_external,
 }
 
 
-def operator_for(bench: Bench, target: Any = None, prompter: Prompter | None = None) -> Operator:
-    """The operator for ``bench``; ``target`` is the emulated station on an emulated bench."""
-    return OPERATORS[bench.station.mode](bench, target, prompter)
+def operator_for(bench: Bench, target: Any = None, prompter: Prompter | None = None,
+                 relays: Relays = None) -> Operator:
+    """The operator for ``bench``; ``target`` is the emulated station on an emulated bench;
+    ``relays`` finds the bench relay for a ``relay`` action."""
+    return OPERATORS[bench.station.mode](bench, target, prompter, relays)

@@ -406,7 +406,12 @@ def operator(request: pytest.FixtureRequest, bench: Bench,
     """Plug in, unplug, badge, power-cycle: automatic on the emulated bench; on a real bench by
     the configured command / HTTP call, else by asking the person at the terminal; an action
     nobody can perform skips the test with the reason."""
-    return SkippingOperator(operator_for(bench, emulated_station, TerminalPrompter(request.config)))
+    relays = None
+    if any(action.method == "relay" for action in bench.actions.values()):
+        lab: Lab = request.getfixturevalue("lab_session")
+        relays = lab.relay
+    return SkippingOperator(operator_for(bench, emulated_station, TerminalPrompter(request.config),
+                                         relays))
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
