@@ -22,6 +22,7 @@ from harness import catalog
 from harness.csms.responders import CsmsPolicy
 from harness.csms.server import CsmsConfig, StationAccount
 from harness.emulator.quirks import QUIRKS
+from harness.ev.spec import EvSpec, parse_ev
 from harness.lab.spec import InstrumentSpec, PowerSpec, parse_instruments, parse_power
 from harness.yamlcheck import (
     At,
@@ -189,6 +190,7 @@ class Bench:
     path: Path | None = None
     instruments: Mapping[str, InstrumentSpec] = field(default_factory=dict)
     power: PowerSpec = field(default_factory=PowerSpec)
+    ev: EvSpec = field(default_factory=EvSpec)
 
     def instruments_of(self, role: str) -> list[InstrumentSpec]:
         return [i for i in self.instruments.values() if i.role == role]
@@ -229,7 +231,7 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
     """Validate already-parsed YAML data (a mapping) into a :class:`Bench`."""
     at = At(file, "")
     top = check_mapping(data, at, required=("station",),
-                   optional=("name", "emulator", "csms", "actions", "instruments", "power"))
+                   optional=("name", "emulator", "csms", "actions", "instruments", "power", "ev"))
     environ = os.environ if env is None else env
     station = _station(top["station"], at.child("station"), environ)
     csms = _csms(top.get("csms") or {}, at.child("csms"), station.mode)
@@ -255,7 +257,8 @@ def parse_bench(data: Any, file: str = "<bench>", env: Mapping[str, str] | None 
             at.child("actions").child(action.name).child("relay").child("channel").fail(
                 f"no relay channel {action.relay.channel!r} in the instruments section"
                 f"{suggest(action.relay.channel, channels)}; channels: {', '.join(channels) or 'none'}")
-    return Bench(name, station, csms, emulator, actions, instruments=instruments, power=power)
+    ev = parse_ev(top.get("ev") or {}, at.child("ev"), station.mode)
+    return Bench(name, station, csms, emulator, actions, instruments=instruments, power=power, ev=ev)
 
 
 def csms_config(bench: Bench) -> CsmsConfig:
