@@ -25,7 +25,7 @@ from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
-from harness.evidence import steps
+from harness.evidence import interop_matrix, steps
 from harness.evidence.environment import harness_properties, station_properties, write_environment
 from harness.evidence.journal_evidence import attach_journal, write_journal_file
 from harness.evidence.labels import allure_labels
@@ -41,6 +41,7 @@ log = logging.getLogger("harness")
 BENCH_KEY = pytest.StashKey[Bench]()
 MARK_KEY = pytest.StashKey[int]()
 MEASUREMENTS_KEY = pytest.StashKey[MeasurementLog]()
+INTEROP_KEY = pytest.StashKey[list[interop_matrix.Cell]]()
 CSMS_KEY = pytest.StashKey[CsmsServer]()
 
 
@@ -462,6 +463,25 @@ def _attach_journal(node: pytest.Item, session: StationSession, mark: int) -> No
         log.error("could not attach the journal of %s: %s", session.station_id, exc)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    """Remember each interop case's verdict per connector configuration (the ``plug``
+    parameter) for the run's interop matrix."""
+    report: pytest.TestReport = yield
+    callspec = getattr(item, "callspec", None)
+    case = item.get_closest_marker("case")
+    if callspec is None or case is None or "plug" not in callspec.params:
+        return report
+    if report.when == "call" or (report.when == "setup" and not report.passed):
+        verdict = ("passed" if report.passed else "skipped" if report.skipped
+                   else "failed" if report.when == "call" else "broken")
+        doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+        check = doc[0].rstrip(".") if doc else item.name
+        item.config.stash.setdefault(INTEROP_KEY, []).append(
+            interop_matrix.Cell(str(case.args[0]), check, str(callspec.params["plug"]), verdict))
+    return report
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write Allure's environment.properties with the station's identity from its boot, and
     the whole run's journal of every station as JSON lines beside the results (the run-level
@@ -476,6 +496,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     props = {**station_properties(boot, bench.station.id), **harness_properties(),
              "Bench": str(bench.path or "")}
     write_environment(Path(results), props)
+    cells = session.config.stash.get(INTEROP_KEY, [])
+    if cells:
+        interop_matrix.write_allure_result(Path(results), interop_matrix.build(cells), bench.station.id)
     for station_id, station_session in sessions.items():
         write_journal_file(station_session, Path(results) / f"ocpp-journal-{station_id}.jsonl",
                            station_session.redact)

@@ -67,5 +67,5 @@ class EvSide(abc.ABC):
     @abc.abstractmethod
     async def read_inlet(self) -> InletReading: ...
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional: only backends holding a port override it
         """Release the backend (serial port, VISA session)."""

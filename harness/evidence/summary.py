@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import catalog
+from harness.evidence import interop_matrix
 from harness.evidence.environment import ENVIRONMENT_FILE, read_environment
 from harness.evidence.labels import requirement_ids
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 ID_LABEL = "as_id"
 STATION_PARAMETER = "station"
+PLUG_PARAMETER = "plug"  # interop cases: the connector configuration (one result per plug)
 VERDICTS = ("passed", "failed", "broken", "skipped")
 # Worst first: a case run on two stations, or a requirement checked by two cases, takes the
 # worst verdict. "unknown" (no verdict recorded) is not a pass: it counts as broken.
@@ -54,14 +56,14 @@ def build_summary(results_dir: Path, sut: str = "CS", version: str = "2.0.1") ->
         if case_id is None:
             unlabelled += 1
             continue
-        key = (case_id, _parameter(result, STATION_PARAMETER) or "")
+        key = (case_id, _parameter(result, STATION_PARAMETER) or "", _parameter(result, PLUG_PARAMETER) or "")
         if key not in latest or _when(result) >= _when(latest[key]):
             latest[key] = result
 
     fixtures = _fixture_attachments(results_dir)
     cases = [_case(case_id, station, result, known.get(case_id), results_dir,
-                   fixtures.get(result.get("uuid") or "", []))
-             for (case_id, station), result in sorted(latest.items())]
+                   fixtures.get(result.get("uuid") or "", []), plug)
+             for (case_id, station, plug), result in sorted(latest.items())]
     totals = dict.fromkeys(VERDICTS, 0)
     for case in cases:
         totals[case["verdict"]] += 1
@@ -79,6 +81,8 @@ def build_summary(results_dir: Path, sut: str = "CS", version: str = "2.0.1") ->
         "unlabelled_results": unlabelled,
         "profiles": _profiles(cases, known, sut, version),
         "requirements": _requirements(cases),
+        "interop_matrix": interop_matrix.build(
+            interop_matrix.Cell(c["id"], c["name"], c["plug"], c["verdict"]) for c in cases if c["plug"]),
         "cases": cases,
     }
 
@@ -154,7 +158,7 @@ def _verdict(result: dict[str, Any]) -> str:
 
 
 def _case(case_id: str, station: str, result: dict[str, Any], case: catalog.TestCase | None,
-          results_dir: Path, fixture_attachments: list[dict[str, Any]]) -> dict[str, Any]:
+          results_dir: Path, fixture_attachments: list[dict[str, Any]], plug: str = "") -> dict[str, Any]:
     message = ((result.get("statusDetails") or {}).get("message") or "").strip()
     evidence = []
     measurements: list[dict[str, Any]] = []
@@ -174,6 +178,7 @@ def _case(case_id: str, station: str, result: dict[str, Any], case: catalog.Test
         "name": name,
         "block": case.block if case else (_label(result, "feature") or ""),
         "measurements": measurements,
+        "plug": plug,  # interop cases: the connector configuration plugged
         "profiles": list(case.applicability) if case else [],
         "mandatory_in": [p for p, k in case.applicability.items() if k == "M"] if case else [],
         "requirements": list(requirement_ids(case)) if case else [],
@@ -304,6 +309,10 @@ def render_markdown(summary: dict[str, Any]) -> str:
         if measured:
             lines += [f"### {group}: measurements", ""]
             lines += _table(["Case", "Measurement", "Value", "Limits", "Verdict", "Source"], measured)
+    matrix = summary.get("interop_matrix") or {}
+    if matrix.get("rows"):
+        lines += ["## Interop matrix (connector configuration x check)", "",
+                  interop_matrix.render_markdown(matrix)]
     other = sorted(set(by_id) - in_profile)
     if other:
         lines += ["## Other cases", ""]
