@@ -152,12 +152,7 @@ class V2gConnection:
         """Write bytes as they are: negative cases send malformed headers through here."""
         if self.closed:
             raise V2gClosed(f"V2G connection to {self.peer} is closed ({self.closed_reason})")
-        header = None
-        if len(data) >= v2gtp.HEADER_LEN:
-            try:
-                header = v2gtp.Header(*v2gtp._HEADER.unpack(data[:v2gtp.HEADER_LEN]))
-            except Exception:
-                header = None
+        header = v2gtp.Header.unpack(data) if len(data) >= v2gtp.HEADER_LEN else None
         self._log("tx", header, data[v2gtp.HEADER_LEN:] if header else data, note)
         self._writer.write(data)
         try:
