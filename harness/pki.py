@@ -162,6 +162,8 @@ class TestPki:
     manufacturer_root: Issued = field(init=False)
     firmware_signer: Issued = field(init=False)
     station_cert: Issued = field(init=False)
+    v2g_root: Issued = field(init=False)  # ISO 15118: V2G root -> the SECC's TLS certificate
+    secc_cert: Issued = field(init=False)
 
     def __post_init__(self) -> None:
         self.csms_root = issue("Harness CSMS Root CA", ca=True, organization=self.organization,
@@ -174,6 +176,11 @@ class TestPki:
                                      code_signing=True)
         self.station_cert = issue(self.station_id, issuer=self.csms_root, client=True,
                                   organization=self.organization)
+        # Simplified ISO 15118-2 chain (the CPO sub-CAs of the real V2G PKI are left out): the
+        # EVCC checks the SECC certificate against the V2G root, without a host-name check.
+        self.v2g_root = issue("Harness V2G Root CA", ca=True, organization="Harness V2G", days=365)
+        self.secc_cert = issue(f"{self.station_id}-SECC", issuer=self.v2g_root, server=True,
+                               organization=self.organization)
 
     # ---- broken variants for negative cases ---------------------------------------------
     def expired_server(self) -> Issued:

@@ -25,6 +25,7 @@ from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
+from harness.ev.bench import EvBench
 from harness.evidence import interop_matrix, steps
 from harness.evidence.environment import harness_properties, station_properties, write_environment
 from harness.evidence.journal_evidence import attach_journal, write_journal_file
@@ -81,6 +82,12 @@ def _bench(config: pytest.Config) -> Bench:
             raise pytest.UsageError(str(exc)) from None
         config.stash[BENCH_KEY] = bench
     return config.stash[BENCH_KEY]
+
+
+def bench_of(config: pytest.Config) -> Bench:
+    """The run's bench (``--bench``, ``HARNESS_BENCH`` or the built-in emulated one), for
+    suites that parametrize from it at collection time."""
+    return _bench(config)
 
 
 def _profiles_of(item: pytest.Item) -> set[str]:
@@ -343,6 +350,51 @@ def lab(request: pytest.FixtureRequest, lab_session: Lab) -> Iterator[Lab]:
                                           f"{request.node.name}; the run stops")
             raise RuntimeError("instruments not in their safe state after the test:\n  "
                                + "\n  ".join(failures))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def ev_session(bench: Bench, emulated_station: EmulatedStation | None, pki: TestPki
+                     ) -> AsyncIterator[EvBench]:
+    """The bench's EV side for the run. On the emulated bench: the in-process EV, the SLAC
+    test bed (a veth pair in a network namespace, the emulated charger's responder on its far
+    end) and the emulated SECCs (TLS with a certificate from the run's PKI)."""
+    from harness.emulator.secc import server_tls_context
+    from harness.lab.netns import TestBedUnavailable, veth_pair
+
+    secc_tls = None
+    if emulated_station is not None:
+        secc_tls = server_tls_context(pki.secc_cert.chain_pem, pki.secc_cert.key_pem)
+    ev_bench = EvBench(bench.ev, station=emulated_station if bench.ev.backend == "emulated" else None,
+                       tls_roots=(pki.v2g_root.pem,), secc_tls=secc_tls)
+    async with contextlib.AsyncExitStack() as stack:
+        if ev_bench.station is not None:
+            try:
+                bed = await stack.enter_async_context(veth_pair("slac"))
+            except TestBedUnavailable as exc:
+                ev_bench.slac_unavailable = str(exc)
+            else:
+                ev_bench.slac_bed = bed
+                await ev_bench.station.start_slac(1, bed.evse_end, timing_scale=bench.ev.timing_scale)
+                stack.push_async_callback(ev_bench.station.stop_slac)
+        try:
+            yield ev_bench
+        finally:
+            await ev_bench.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def ev(request: pytest.FixtureRequest, ev_session: EvBench) -> AsyncIterator[EvBench]:
+    """The EV side for one test; afterwards every EV end it used is unplugged and fault-free,
+    and the EV emulator's transcript is attached."""
+    mark = ev_session.transcript.mark()
+    try:
+        yield ev_session
+    finally:
+        await ev_session.release()
+        text = ev_session.transcript.text(mark)
+        if text:
+            steps.attach(text, "EV emulator transcript", "text/plain", "txt",
+                         parent=_allure_test_uuid(request.node))
 
 
 @pytest.fixture

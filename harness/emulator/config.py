@@ -37,6 +37,8 @@ class StationConfig:
     # station's over-voltage limit (IEC 61851-23 Table 103).
     ev_max_voltage_v: float | None = 1000.0
     ev_battery_v: float = 400.0  # the emulated EV's battery voltage
+    # Pilot and SLAC timers x scale on the emulated charger (bench ev.timing_scale)
+    ev_timing_scale: float = 1.0
     # CA certificates the station ships with, by OCPP certificate type -> PEM strings.
     ca_certificates: dict[str, list[str]] = field(default_factory=dict)
     # The station's own certificate (PEM, leaf first) and key, for security profile 3.
@@ -73,6 +75,7 @@ class StationConfig:
             quirks=set(getattr(bench.emulator, "quirks", []) or []),
             ev_max_voltage_v=bench.power.ev.max_voltage_v,
             ev_battery_v=bench.power.ev.battery_voltage_v,
+            ev_timing_scale=bench.ev.timing_scale,
             options=options,
             **timing,
         )

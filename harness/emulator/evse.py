@@ -19,6 +19,7 @@ class Connector:
     locked: bool = False
     faulted: bool = False
     protection_fault: bool = False  # output protection tripped; cleared when the EV is unplugged
+    pilot_driven: bool = False  # plugged by the EV's control pilot (state B), not a bench action
     pending_operative: bool | None = None  # ChangeAvailability scheduled until the tx ends
 
 

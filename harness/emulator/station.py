@@ -35,6 +35,7 @@ from harness.emulator.power_stage import PowerStage
 from harness.emulator.reservations import Reservation, Reservations
 from harness.emulator.statuses import ConnectorStatuses
 from harness.emulator.transactions import TransactionEngine
+from harness.emulator.vehicle_link import VehicleLink
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError
 from harness.protocols.rpc import CallErrorReply, CallTimeout, Disconnected, RpcPeer
 
@@ -56,7 +57,8 @@ class OutMessage:
     )
 
 
-class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservations, RpcPeer):
+class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservations, VehicleLink,
+                      RpcPeer):
     """An emulated charging station. ``await start()``; bench actions are its public methods."""
 
     def __init__(self, config: StationConfig) -> None:
@@ -131,6 +133,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self._follow_ups: dict[str, Callable[[], Any]] = {}
         self.on_event: Callable[[str], None] = lambda text: log.debug(
             "%s: %s", config.station_id, text)
+        self._init_vehicle_link()
 
     # ---- lifecycle ------------------------------------------------------------------------
     async def start(self) -> EmulatedStation:
@@ -140,6 +143,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         return self
 
     async def stop(self) -> None:
+        await self.stop_vehicle_link()
         if self._main_task is not None:
             self._main_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -501,7 +505,12 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
 
     # ---- bench actions (the operator's hands) -----------------------------------------------
     async def plug_in(self, evse: int = 1, connector: int = 1) -> None:
-        e = self.evses[evse]
+        self._plug(self.evses[evse], connector)
+
+    async def unplug(self, evse: int = 1, connector: int = 1) -> None:
+        self._unplug(self.evses[evse], connector)
+
+    def _plug(self, e: Evse, connector: int) -> None:
         e.connectors[connector].plugged = True
         e.connectors[connector].locked = True
         if e.connection_timer is not None:
@@ -509,8 +518,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             e.connection_timer = None
         self._evaluate(e, "CablePluggedIn")
 
-    async def unplug(self, evse: int = 1, connector: int = 1) -> None:
-        e = self.evses[evse]
+    def _unplug(self, e: Evse, connector: int) -> None:
         e.connectors[connector].plugged = False
         e.connectors[connector].locked = False
         e.connectors[connector].protection_fault = False

@@ -25,7 +25,8 @@ class TransactionEngine:
         closed = connected and authorized and evse.operative and self.operative \
             and evse.plugged is not None and evse.plugged.operative and not evse.plugged.faulted \
             and not evse.plugged.protection_fault \
-            and not getattr(self, "emergency_stopped", False)
+            and not getattr(self, "emergency_stopped", False) \
+            and self.pilot_allows_energy(evse)  # type: ignore[attr-defined]
         return {
             "ParkingBayOccupancy": connected, "EVConnected": connected,
             "Authorized": authorized, "DataSigned": authorized,

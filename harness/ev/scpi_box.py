@@ -22,6 +22,7 @@ The harness's dialect (writes are checked through the error queue, ``SYST:ERR?``
 ``MEAS:CP:VOLT:HIGH?``          positive level, V
 ``MEAS:CP:VOLT:LOW?``           negative level, V
 ``MEAS:INLET:VOLT?``            DC voltage at the inlet, V
+``MEAS:PP:VOLT?``               proximity voltage at the inlet, V
 ``EV:SAFE``                     CP A, PP open, no fault
 ==============================  =================================================================
 
@@ -59,6 +60,7 @@ class ScpiEvEmulator(EvSide):
         "high": "MEAS:CP:VOLT:HIGH?",
         "low": "MEAS:CP:VOLT:LOW?",
         "inlet": "MEAS:INLET:VOLT?",
+        "pp_volts": "MEAS:PP:VOLT?",
         "safe": "EV:SAFE",
     }
     #: below this frequency the line is taken as steady (a box reports 0 or a small residue)
@@ -101,6 +103,9 @@ class ScpiEvEmulator(EvSide):
 
     async def read_inlet(self) -> InletReading:
         return await asyncio.to_thread(self.inlet_reading)
+
+    async def read_pp(self) -> float:
+        return await asyncio.to_thread(self.transport.query_float, self._cmd("pp_volts"))
 
     async def close(self) -> None:
         def safe_and_close() -> None:

@@ -185,6 +185,9 @@ class SerialEvBox(EvSide):
     async def read_pilot(self) -> PilotReading:
         return await asyncio.to_thread(self.pilot_reading)
 
+    async def read_pp(self) -> float:
+        return await asyncio.to_thread(self.pp_volts)
+
     async def read_inlet(self) -> InletReading:
         return await asyncio.to_thread(self.inlet_reading)
 

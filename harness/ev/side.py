@@ -67,5 +67,10 @@ class EvSide(abc.ABC):
     @abc.abstractmethod
     async def read_inlet(self) -> InletReading: ...
 
+    @abc.abstractmethod
+    async def read_pp(self) -> float:
+        """The proximity voltage at the inlet (J1772 vehicle circuit: ~1.5 V latched, ~2.8 V
+        with the latch pressed, ~4.5 V open); ``protocols.pilot.pp_state`` classifies it."""
+
     async def close(self) -> None:  # noqa: B027 - optional: only backends holding a port override it
         """Release the backend (serial port, VISA session)."""
