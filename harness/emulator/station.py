@@ -149,6 +149,13 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._main_task
             self._main_task = None
+        # What the main task spawned (serving the socket, timers, follow-ups) ends with it, so
+        # no task is left pending when the loop closes ("Task was destroyed but it is pending").
+        for task in list(self._bg):
+            task.cancel()
+        for task in list(self._bg):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self.transport is not None:
             with contextlib.suppress(Exception):
                 await self.transport.close()
@@ -343,6 +350,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         finally:
             for w in waits:
                 w.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     def _went_offline(self) -> None:
         if self._online:
