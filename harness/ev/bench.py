@@ -10,9 +10,11 @@ modem's interface and SDP is multicast on it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import ssl
+import time
 from typing import Any
 
 from harness.ev.side import EvSide
@@ -103,12 +105,23 @@ class EvBench:
 
         return client_tls_context(self.tls_roots)
 
-    async def release(self) -> None:
-        """After a test: every EV end unplugged and safe."""
+    async def release(self, within: float = 6.0) -> None:
+        """After a test: every EV end unplugged and fault-free, and the EVSE seen back in state A
+        (+12 V steady), so the next plug-in is a new one for the charger too. After a fault the
+        EVSE holds state F for T_step_EF (4 s, ISO 15118-3) before it can see the unplug."""
         for side in self._sides:
             try:
-                await side.disconnect()
                 await side.inject_fault(None)
+                await side.disconnect()
+                deadline = time.monotonic() + within
+                while True:
+                    reading = await side.read_pilot()
+                    if not reading.oscillating and reading.high_v > 11.0:
+                        break
+                    if time.monotonic() > deadline:
+                        log.warning("the EVSE did not return to state A within %g s after the unplug", within)
+                        break
+                    await asyncio.sleep(0.01)
             except Exception as exc:  # the next test's precondition will say what is wrong
                 log.warning("could not unplug the EV side: %s", exc)
         self._sides.clear()
