@@ -147,6 +147,16 @@ class CsmsSpec:
     # How long a negative check ("the station must not send X") watches. A real station may
     # take a second or two to act wrongly; the emulated one acts within milliseconds.
     quiet_period: float = 2.0
+    # How the station fetches firmware and uploads logs: "http" or "ftp" (some only speak FTP).
+    file_transfer: str = "http"
+    # The address the station reaches the harness's file server at (URLs in UpdateFirmware and
+    # GetLog); needed when ``host`` is a wildcard such as 0.0.0.0.
+    file_host: str | None = None
+
+    def advertised_host(self) -> str:
+        if self.file_host:
+            return self.file_host
+        return self.host if self.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -389,7 +399,7 @@ def _emulator(data: Any, at: At) -> EmulatorSpec:
 
 def _csms(data: Any, at: At, mode: str) -> CsmsSpec:
     m = check_mapping(data, at, optional=("host", "port", "heartbeat_interval", "message_timeout",
-                                     "deviation", "quiet_period"))
+                                     "deviation", "quiet_period", "file_transfer", "file_host"))
     d = CsmsSpec()
     port = check_int(m.get("port", d.port), at.child("port"), 0, 65535)
     if port == 0 and mode == "external":
@@ -404,6 +414,9 @@ def _csms(data: Any, at: At, mode: str) -> CsmsSpec:
         deviation=check_number(m.get("deviation", d.deviation), at.child("deviation"), low=0),
         quiet_period=check_number(m.get("quiet_period", d.quiet_period), at.child("quiet_period"),
                              low=0, low_open=True),
+        file_transfer=check_choice(m.get("file_transfer", d.file_transfer), at.child("file_transfer"),
+                                   ("http", "ftp")),
+        file_host=check_str(m["file_host"], at.child("file_host")) if "file_host" in m else None,
     )
 
 

@@ -20,6 +20,7 @@ import pytest_asyncio
 from harness import catalog
 from harness.bench import Bench, BenchError, csms_config, default_bench_path, load_bench
 from harness.csms.files import FileServer
+from harness.csms.ftp import FtpFileServer
 from harness.csms.server import CsmsServer
 from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
@@ -296,9 +297,12 @@ async def emulated_station(
 
 
 @pytest.fixture(scope="session")
-def file_server(bench: Bench) -> Iterator[FileServer]:
-    """HTTP server on the CSMS host receiving log uploads and serving files to the station."""
-    server = FileServer(host=bench.csms.host).start()
+def file_server(bench: Bench) -> Iterator[FileServer | FtpFileServer]:
+    """The server on the CSMS host receiving log uploads and serving files to the station:
+    HTTP, or FTP when the bench says the station only speaks FTP (``csms.file_transfer``)."""
+    kind = FtpFileServer if bench.csms.file_transfer == "ftp" else FileServer
+    server: FileServer | FtpFileServer = kind(host=bench.csms.host, public_host=bench.csms.advertised_host())
+    server.start()
     try:
         yield server
     finally:

@@ -22,7 +22,8 @@ class Upload:
 
 @dataclass
 class FileServer:
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # where it listens
+    public_host: str | None = None  # what URLs name (the address the station reaches); default host
     uploads: list[Upload] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)
     failing: set[str] = field(default_factory=set)  # path prefixes answered with 500
@@ -35,7 +36,7 @@ class FileServer:
         return self._server.server_address[1]
 
     def url(self, path: str = "") -> str:
-        return f"http://{self.host}:{self.port}/{path.lstrip('/')}"
+        return f"http://{self.public_host or self.host}:{self.port}/{path.lstrip('/')}"
 
     def start(self) -> FileServer:
         owner = self

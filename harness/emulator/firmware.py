@@ -18,8 +18,6 @@ import base64
 import contextlib
 import datetime as dt
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from harness.emulator.clock import iso
+from harness.emulator.transfer import fetch
 
 if TYPE_CHECKING:
     from harness.emulator.station import EmulatedStation
@@ -142,16 +141,6 @@ def signature_valid(pem: str, signature_b64: str, image: bytes) -> bool:
         return False
 
 
-def _http_get(url: str) -> bytes | None:
-    if not url.startswith(("http://", "https://")):
-        return None
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return bytes(response.read()) if 200 <= response.status < 300 else None
-    except (urllib.error.URLError, OSError, ValueError):
-        return None
-
-
 def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Any:
     """UpdateFirmware: the response, and the update as a follow-up (see module docstring)."""
     firmware = p["firmware"]
@@ -199,7 +188,7 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
     for attempt in range(retries + 1):
         if attempt:
             await asyncio.sleep(retry_interval)
-        image = await asyncio.to_thread(_http_get, firmware["location"])
+        image = await asyncio.to_thread(fetch, firmware["location"])
         if image is not None:
             break
     if image is None:

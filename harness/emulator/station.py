@@ -149,16 +149,16 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._main_task
             self._main_task = None
-        # What the main task spawned (serving the socket, timers, follow-ups) ends with it, so
-        # no task is left pending when the loop closes ("Task was destroyed but it is pending").
-        for task in list(self._bg):
-            task.cancel()
-        for task in list(self._bg):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self.transport is not None:
+        if self.transport is not None:  # first: the CSMS sees a clean close at once
             with contextlib.suppress(Exception):
                 await self.transport.close()
+        # What the main task spawned (serving the socket, timers, follow-ups) ends with it, so
+        # no task is left pending when the loop closes ("Task was destroyed but it is pending").
+        tasks = list(self._bg)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
 
     async def run_forever(self) -> None:
         await self.start()

@@ -38,12 +38,17 @@ _PASSWORD_FIELD = re.compile(
 )
 
 
+#: ``scheme://user:password@host``: firmware and log URLs (FTP) carry credentials.
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/:@\s\"']+):([^/@\s\"']+)@")
+
+
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return ``text`` with every secret, Basic credential and OCPP-set password masked."""
     if not text:
         return text
     text = _mask_basic(text)
     text = _mask_ocpp_credentials(text)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:{MASK}@", text)
     return _mask_secrets(text, secrets)
 
 

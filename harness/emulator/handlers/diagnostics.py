@@ -1,14 +1,12 @@
-"""Block N, diagnostics: log upload over HTTP, customer information."""
+"""Block N, diagnostics: log upload over HTTP or FTP, customer information."""
 
 from __future__ import annotations
 
 import asyncio
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from harness.emulator.handlers.registry import Result, handles, now
+from harness.emulator.transfer import upload as upload_file
 
 if TYPE_CHECKING:
     from harness.emulator.station import EmulatedStation
@@ -34,7 +32,7 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
         for attempt in range(retries + 1):
             if attempt:
                 await asyncio.sleep(retry_interval)
-            ok = await asyncio.to_thread(_http_put, url, body)
+            ok = await asyncio.to_thread(upload_file, url, body)
             if ok:
                 break
         if "log_upload_failure_reported_uploaded" in st.quirks:
@@ -43,18 +41,6 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
                 {"status": "Uploaded" if ok else "UploadFailure", "requestId": request_id})
 
     return {"status": "Accepted", "filename": filename}, upload
-
-
-def _http_put(url: str, body: bytes) -> bool:
-    if not url.startswith(("http://", "https://")):
-        return False
-    request = urllib.request.Request(url, data=body, method="PUT",
-                                     headers={"Content-Type": "text/plain"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return 200 <= response.status < 300
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
 
 
 @handles("CustomerInformation")
