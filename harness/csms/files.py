@@ -20,8 +20,35 @@ class Upload:
     headers: dict[str, str]
 
 
+class UploadLog:
+    """What stations uploaded, with a wait for the next one (shared by the HTTP and FTP servers)."""
+
+    uploads: list[Upload]
+    _changed: threading.Condition
+
+    def _record(self, upload: Upload) -> None:
+        with self._changed:
+            self.uploads.append(upload)
+            self._changed.notify_all()
+
+    async def wait_upload(self, prefix: str, within: float) -> Upload:
+        """The first upload whose path starts with ``prefix``, waiting up to ``within`` s."""
+
+        def wait() -> Upload | None:
+            with self._changed:
+                self._changed.wait_for(
+                    lambda: any(u.path.startswith(prefix) for u in self.uploads), within)
+                return next((u for u in self.uploads if u.path.startswith(prefix)), None)
+
+        upload = await asyncio.to_thread(wait)
+        if upload is None:
+            seen = [u.path for u in self.uploads] or "nothing"
+            raise AssertionError(f"no upload to {prefix} within {within:g} s; received: {seen}")
+        return upload
+
+
 @dataclass
-class FileServer:
+class FileServer(UploadLog):
     host: str = "127.0.0.1"  # where it listens
     public_host: str | None = None  # what URLs name (the address the station reaches); default host
     uploads: list[Upload] = field(default_factory=list)
@@ -49,9 +76,7 @@ class FileServer:
                     self.send_response(500)
                     self.end_headers()
                     return
-                with owner._changed:
-                    owner.uploads.append(Upload(self.command, self.path, body, dict(self.headers)))
-                    owner._changed.notify_all()
+                owner._record(Upload(self.command, self.path, body, dict(self.headers)))
                 self.send_response(201)
                 self.end_headers()
 
@@ -82,18 +107,3 @@ class FileServer:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    async def wait_upload(self, prefix: str, within: float) -> Upload:
-        """The first upload whose path starts with ``prefix``, waiting up to ``within`` s."""
-
-        def wait() -> Upload | None:
-            with self._changed:
-                self._changed.wait_for(
-                    lambda: any(u.path.startswith(prefix) for u in self.uploads), within)
-                return next((u for u in self.uploads if u.path.startswith(prefix)), None)
-
-        upload = await asyncio.to_thread(wait)
-        if upload is None:
-            seen = [u.path for u in self.uploads] or "nothing"
-            raise AssertionError(f"no upload to {prefix} within {within:g} s; received: {seen}")
-        return upload

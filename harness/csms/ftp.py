@@ -9,7 +9,6 @@ The same interface as :class:`harness.csms.files.FileServer` (``url``, ``files``
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import shutil
 import tempfile
@@ -18,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.csms.files import Upload
+from harness.csms.files import Upload, UploadLog
 
 
 @dataclass
-class FtpFileServer:
+class FtpFileServer(UploadLog):
     host: str = "127.0.0.1"  # where it listens
     public_host: str | None = None  # what URLs name (the address the station reaches); default host
     user: str = "harness"
@@ -80,9 +79,7 @@ class FtpFileServer:
 
             def on_file_received(self, file: str) -> None:
                 virtual = "/" + Path(file).relative_to(owner._root).as_posix()
-                with owner._changed:
-                    owner.uploads.append(Upload("STOR", virtual, Path(file).read_bytes(), {}))
-                    owner._changed.notify_all()
+                owner._record(Upload("STOR", virtual, Path(file).read_bytes(), {}))
 
         Handler.authorizer = authorizer
         Handler.banner = "harness FTP file server"
@@ -121,17 +118,3 @@ class FtpFileServer:
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
-
-    async def wait_upload(self, prefix: str, within: float) -> Upload:
-        """The first upload whose path starts with ``prefix``, waiting up to ``within`` s."""
-
-        def wait() -> Upload | None:
-            with self._changed:
-                self._changed.wait_for(lambda: any(u.path.startswith(prefix) for u in self.uploads), within)
-                return next((u for u in self.uploads if u.path.startswith(prefix)), None)
-
-        upload = await asyncio.to_thread(wait)
-        if upload is None:
-            seen = [u.path for u in self.uploads] or "nothing"
-            raise AssertionError(f"no FTP upload to {prefix} within {within:g} s; received: {seen}")
-        return upload

@@ -30,7 +30,7 @@ OCPP_TLS12_CIPHERS = ":".join((
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
 
 
-def _load_chain(ctx: ssl.SSLContext, chain_pem: str, key_pem: str) -> None:
+def load_chain(ctx: ssl.SSLContext, chain_pem: str, key_pem: str) -> None:
     """``load_cert_chain`` wants files: write them to a private temporary directory."""
     with tempfile.TemporaryDirectory(prefix="harness-tls-") as tmp:
         cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
@@ -63,7 +63,7 @@ def server_context(issued: Any, *, min_version: ssl.TLSVersion = ssl.TLSVersion.
     ClientHello, so a test can tell that a station tried even when the handshake fails."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _versions(ctx, min_version, max_version)
-    _load_chain(ctx, issued.chain_pem, issued.key_pem)
+    load_chain(ctx, issued.chain_pem, issued.key_pem)
     cas = "".join(client_ca_pems)
     if cas:
         ctx.load_verify_locations(cadata=cas)
@@ -93,7 +93,7 @@ def client_context(ca_pems: Iterable[str], cert_pem: str | None = None,
     if not verify:
         ctx.verify_mode = ssl.CERT_NONE
     if cert_pem and key_pem:
-        _load_chain(ctx, cert_pem, key_pem)
+        load_chain(ctx, cert_pem, key_pem)
     return ctx
 
 

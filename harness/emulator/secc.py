@@ -23,13 +23,13 @@ import ipaddress
 import socket
 import ssl
 import struct
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.csms.tls import load_chain
 from harness.protocols import v2gtp
 from harness.protocols.sdp import (
     SDP_MULTICAST,
@@ -423,12 +423,7 @@ def server_tls_context(chain_pem: str, key_pem: str, *, tls12_only: bool = True)
     if tls12_only:
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         ctx.set_ciphers("ECDHE-ECDSA-AES128-SHA256")
-    with tempfile.TemporaryDirectory(prefix="secc-tls-") as tmp:
-        cert, key = Path(tmp) / "cert.pem", Path(tmp) / "key.pem"
-        cert.write_text(chain_pem)
-        key.touch(0o600)
-        key.write_text(key_pem)
-        ctx.load_cert_chain(cert, key)
+    load_chain(ctx, chain_pem, key_pem)
     return ctx
 
 

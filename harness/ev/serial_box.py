@@ -19,6 +19,7 @@ from typing import Any
 from harness.ev.side import EvSide, InletReading, PilotReading
 from harness.protocols import pilot as cp
 from instruments.errors import InstrumentError, InstrumentTimeout, InstrumentUnreachable
+from instruments.serial_link import open_serial
 from instruments.transcript import Transcript
 from instruments.transport import Identity
 
@@ -99,17 +100,8 @@ class SerialEvBox(EvSide):
             if self.is_open:
                 return self
             if self._port is None:
-                import serial
-
-                try:
-                    port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout_s,
-                                                 write_timeout=self.timeout_s, do_not_open=True)
-                    port.open()
-                except Exception as exc:  # SerialException, ValueError (bad URL), OSError
-                    self.transcript.add(self.entry, "!", f"open failed: {exc}")
-                    raise InstrumentUnreachable(self.entry, self.url, f"cannot open: {exc}") from exc
-                self._port = port
-                self.transcript.add(self.entry, "!", f"opened {self.url}")
+                self._port = open_serial(self.entry, self.url, baudrate=self.baudrate,
+                                         timeout_s=self.timeout_s, transcript=self.transcript)
             try:
                 reply = self._exchange(f"VER {PROTOCOL_MAJOR}")
                 if reply.startswith("ERR"):

@@ -21,6 +21,7 @@ import time
 from typing import Any, ClassVar
 
 from instruments.errors import InstrumentError, InstrumentTimeout, InstrumentUnreachable
+from instruments.serial_link import open_serial
 from instruments.transcript import Transcript
 from instruments.transport import Identity
 
@@ -57,17 +58,8 @@ class NumatoRelay:
     def open(self) -> NumatoRelay:
         if self._port is not None:
             return self
-        import serial
-
-        try:
-            port = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=self.timeout_s,
-                                         write_timeout=self.timeout_s, do_not_open=True)
-            port.open()
-        except Exception as exc:  # SerialException, ValueError (bad URL), OSError
-            self.transcript.add(self.entry, "!", f"open failed: {exc}")
-            raise InstrumentUnreachable(self.entry, self.url, f"cannot open: {exc}") from exc
-        self._port = port
-        self.transcript.add(self.entry, "!", f"opened {self.url}")
+        self._port = open_serial(self.entry, self.url, baudrate=self.baudrate, timeout_s=self.timeout_s,
+                                 transcript=self.transcript)
         return self
 
     def close(self) -> None:

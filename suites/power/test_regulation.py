@@ -24,9 +24,20 @@ IEC_RIPPLE = "IEC 61851-23 ripple; ISO 15118-2 EVSEPeakCurrentRipple (advertised
 SMOOTH_S = 1 / 360 * 2  # two rectifier-ripple periods: ripple is not read as overshoot
 
 
-def _step_record(bench: Bench) -> float:
-    """Seconds per division so the record shows the settling limit with 60 % to spare."""
-    return bench.power.parameters.settling_max_s * 1.6 / 10
+async def _demand_step(station: StationSession, operator, bench: Bench, lab: Lab,  # type: ignore[no-untyped-def]
+                       low: float, high: float) -> dict[str, waveform.Waveform]:
+    """Charge at ``low`` A, then record the output current through a demand step to ``high``:
+    triggered at 10 % of the step (t = 0), the record shows the settling limit with 60 % to spare."""
+    p = bench.power.parameters
+    port = first_port(lab)
+    async with charging(lab, station, operator, bench, port) as session:
+        await session.demand(low)
+        await session.settle(low, tolerance_a=current_tolerance_a(low), within=p.settling_max_s * 3)
+        return await capture(
+            lab, port, quantities=("current",), full_scale={"current": high * 1.25},
+            seconds_per_div=p.settling_max_s * 1.6 / 10,
+            trigger=("current", low + 0.1 * (high - low), "rise"), pre_trigger=0.1,
+            action=lambda: session.demand(high), within=p.settling_max_s * 3 + 2)
 
 
 @pytest.mark.case("PWR_01", IEC_REGULATION)
@@ -34,15 +45,8 @@ async def test_current_step_response(station: StationSession, operator, bench: B
                                      measurements: MeasurementLog) -> None:
     """Current step response: settling time and overshoot after a demand step."""
     p = bench.power.parameters
-    port = first_port(lab)
     low, high = p.step_from_a, p.step_to_a
-    async with charging(lab, station, operator, bench, port) as session:
-        await session.demand(low)
-        await session.settle(low, tolerance_a=current_tolerance_a(low), within=p.settling_max_s * 3)
-        traces = await capture(
-            lab, port, quantities=("current",), full_scale={"current": high * 1.25},
-            seconds_per_div=_step_record(bench), trigger=("current", low + 0.1 * (high - low), "rise"),
-            pre_trigger=0.1, action=lambda: session.demand(high), within=p.settling_max_s * 3 + 2)
+    traces = await _demand_step(station, operator, bench, lab, low, high)
     current = traces["current"]
     # The response starts where the output leaves its initial band (the 10 % trigger point is
     # t = 0); the charger's communication latency is not part of its regulation.
@@ -65,15 +69,8 @@ async def test_current_ramp_rate(station: StationSession, operator, bench: Bench
                                  measurements: MeasurementLog) -> None:
     """Current ramp rate from 10 % to 90 % of a demand step."""
     p = bench.power.parameters
-    port = first_port(lab)
     low, high = p.step_from_a, p.step_to_a
-    async with charging(lab, station, operator, bench, port) as session:
-        await session.demand(low)
-        await session.settle(low, tolerance_a=current_tolerance_a(low), within=p.settling_max_s * 3)
-        traces = await capture(
-            lab, port, quantities=("current",), full_scale={"current": high * 1.25},
-            seconds_per_div=_step_record(bench), trigger=("current", low + 0.1 * (high - low), "rise"),
-            pre_trigger=0.1, action=lambda: session.demand(high), within=p.settling_max_s * 3 + 2)
+    traces = await _demand_step(station, operator, bench, lab, low, high)
     current = traces["current"]
     rate = waveform.ramp_rate(current, low, high, t_step=current.t0, smooth_s=SMOOTH_S)
     note = "slope between the 10 % and 90 % points"
