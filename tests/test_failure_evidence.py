@@ -43,3 +43,24 @@ def test_station_password_never_reaches_the_evidence(pytester: pytest.Pytester,
     leaked = [p.name for p in results.iterdir() if password in p.read_text(errors="replace")]
     assert not leaked, f"the bench password appears in {leaked}"
     assert any("***" in p.read_text(errors="replace") for p in results.glob("*attachment*"))
+
+
+def test_failed_power_case_has_measurements_plot_data_and_transcript(pytester: pytest.Pytester,
+                                                                    tmp_path: Path) -> None:
+    """A late over-voltage shutdown: the vendor gets the measured time against the limit, the
+    scope record as a plot and as CSV, the SCPI transcript of every instrument, the OCPP journal."""
+    results = tmp_path / "allure"
+    outcomes = run_cases(pytester, ["PWR_05"], ["power_late_ov_shutdown"], "--alluredir", str(results))
+    assert [o.outcome for o in outcomes] == ["failed"]
+    (result,) = [r for r in _results(results) if r["name"].startswith("PWR_05")]
+    message = result["statusDetails"]["message"]
+    assert "over-voltage shutdown time: expected ≤ 10 ms, measured" in message and "Table 103" in message
+    names = {a["name"]: a for a in result["attachments"]}
+    measured = json.loads((results / names["measurements.json"]["source"]).read_text())
+    assert measured["verdict"] == "fail" and measured["measurements"][0]["value"] > 10
+    assert (results / names["over-voltage shutdown"]["source"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = (results / names["over-voltage shutdown (scope record)"]["source"]).read_text()
+    assert csv.splitlines()[0].startswith("time_s") and len(csv.splitlines()) > 1000
+    transcript = (results / names["instrument transcript"]["source"]).read_text()
+    assert ":WAV:DATA?" in transcript and "SOUR:VOLT" in transcript
+    assert "OCPP journal CS001" in names
