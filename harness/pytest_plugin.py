@@ -26,19 +26,21 @@ from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
-from harness.ev.bench import EvBench
 from harness.evidence import interop_matrix, steps
 from harness.evidence.environment import harness_properties, station_properties, write_environment
 from harness.evidence.journal_evidence import attach_journal, write_journal_file
 from harness.evidence.labels import allure_labels
 from harness.evidence.measurements import MeasurementLog
+from harness.evidence.steps import allure_test_uuid
 from harness.lab.facade import Lab, LabUnavailable
-from harness.lab.simulated import SimulatedLab
 from harness.operator import ActionUnavailable, ConsolePrompter, Operator, operator_for
 from harness.pki import TestPki
 from harness.preconditions import Baseline, ensure_core_preconditions
 
 log = logging.getLogger("harness")
+
+# The lab (instruments) and the EV side have their own fixture modules, loaded with this one.
+pytest_plugins = ["harness.pytest_lab", "harness.pytest_ev"]
 
 BENCH_KEY = pytest.StashKey[Bench]()
 MARK_KEY = pytest.StashKey[int]()
@@ -206,19 +208,9 @@ def pytest_runtest_call(item: pytest.Item) -> None:
 
 
 def _bind_allure_parent(item: pytest.Item) -> None:
-    uuid = _allure_test_uuid(item)
+    uuid = allure_test_uuid(item)
     if uuid is not None:
         steps.bind_test(uuid)
-
-
-def _allure_test_uuid(item: pytest.Item) -> str | None:
-    from allure_commons import plugin_manager
-
-    for plugin in plugin_manager.get_plugins():
-        cache = getattr(plugin, "_cache", None)
-        if cache is not None and hasattr(plugin, "allure_logger"):
-            return cache.get(item.nodeid)
-    return None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -309,98 +301,6 @@ def file_server(bench: Bench) -> Iterator[FileServer | FtpFileServer]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def lab_session(bench: Bench, emulated_station: EmulatedStation | None) -> Iterator[Lab]:
-    """The bench's instruments, opened once per run (simulated ones started first). Whatever
-    happens, the run ends with every load input and source output off."""
-    simulated = None
-    if any(spec.simulated for spec in bench.instruments.values()):
-        simulated = SimulatedLab(bench.instruments, emulated_station).start()
-    lab = Lab(bench.instruments, bench.power.ports, simulated.addresses if simulated else None)
-    lab.guard.install_signal_handlers()
-    failures: list[str] = []
-    try:
-        lab.open()
-        yield lab
-    finally:
-        try:
-            failures = lab.close("end of run")
-        finally:  # also when a Ctrl-C / SIGTERM interrupts the closing (all_off re-raises it)
-            lab.guard.uninstall_signal_handlers()
-            if simulated is not None:
-                simulated.stop()
-        for failure in failures:
-            log.error("safe state not reached at the end of the run: %s", failure)
-
-
-@pytest.fixture
-def lab(request: pytest.FixtureRequest, lab_session: Lab) -> Iterator[Lab]:
-    """The bench's instruments for one test. Afterwards — pass, fail, error or timeout — every
-    output is switched off and the test's SCPI / serial transcript is attached. If switching
-    off fails, the test errors and the run stops."""
-    mark = lab_session.transcript.mark()
-    try:
-        yield lab_session
-    finally:
-        failures = lab_session.all_off(f"end of {request.node.name}")
-        text = lab_session.transcript.text(mark)
-        if text:
-            steps.attach(text, "instrument transcript", "text/plain", "txt",
-                         parent=_allure_test_uuid(request.node))
-        if failures:
-            # An instrument in an unknown state may still be delivering power: no further test
-            # runs on this bench (the session teardown tries to switch everything off again).
-            request.session.shouldstop = (f"safety: instruments not in their safe state after "
-                                          f"{request.node.name}; the run stops")
-            raise RuntimeError("instruments not in their safe state after the test:\n  "
-                               + "\n  ".join(failures))
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def ev_session(bench: Bench, emulated_station: EmulatedStation | None, pki: TestPki
-                     ) -> AsyncIterator[EvBench]:
-    """The bench's EV side for the run. On the emulated bench: the in-process EV, the SLAC
-    test bed (a veth pair in a network namespace, the emulated charger's responder on its far
-    end) and the emulated SECCs (TLS with a certificate from the run's PKI)."""
-    from harness.emulator.secc import server_tls_context
-    from harness.lab.netns import TestBedUnavailable, veth_pair
-
-    secc_tls = None
-    if emulated_station is not None:
-        secc_tls = server_tls_context(pki.secc_cert.chain_pem, pki.secc_cert.key_pem)
-    ev_bench = EvBench(bench.ev, station=emulated_station if bench.ev.backend == "emulated" else None,
-                       tls_roots=(pki.v2g_root.pem,), secc_tls=secc_tls)
-    async with contextlib.AsyncExitStack() as stack:
-        if ev_bench.station is not None:
-            try:
-                bed = await stack.enter_async_context(veth_pair("slac"))
-            except TestBedUnavailable as exc:
-                ev_bench.slac_unavailable = str(exc)
-            else:
-                ev_bench.slac_bed = bed
-                await ev_bench.station.start_slac(1, bed.evse_end, timing_scale=bench.ev.timing_scale)
-                stack.push_async_callback(ev_bench.station.stop_slac)
-        try:
-            yield ev_bench
-        finally:
-            await ev_bench.close()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def ev(request: pytest.FixtureRequest, ev_session: EvBench) -> AsyncIterator[EvBench]:
-    """The EV side for one test; afterwards every EV end it used is unplugged and fault-free,
-    and the EV emulator's transcript is attached."""
-    mark = ev_session.transcript.mark()
-    try:
-        yield ev_session
-    finally:
-        await ev_session.release()
-        text = ev_session.transcript.text(mark)
-        if text:
-            steps.attach(text, "EV emulator transcript", "text/plain", "txt",
-                         parent=_allure_test_uuid(request.node))
-
-
 @pytest.fixture
 def measurements(request: pytest.FixtureRequest) -> Iterator[MeasurementLog]:
     """Measured values with limits; any FAIL fails the test (after all are recorded), and the
@@ -409,7 +309,7 @@ def measurements(request: pytest.FixtureRequest) -> Iterator[MeasurementLog]:
     request.node.stash[MEASUREMENTS_KEY] = log_
     yield log_
     if len(log_):
-        parent = _allure_test_uuid(request.node)
+        parent = allure_test_uuid(request.node)
         steps.attach(log_.to_json(), "measurements.json", "application/json", "json", parent=parent)
         steps.attach(log_.table(), "measurements.txt", "text/plain", "txt", parent=parent)
 
@@ -514,7 +414,7 @@ async def station(
 
 def _attach_journal(node: pytest.Item, session: StationSession, mark: int) -> None:
     try:
-        attach_journal(session, mark, session.redact, parent=_allure_test_uuid(node))
+        attach_journal(session, mark, session.redact, parent=allure_test_uuid(node))
     except Exception as exc:  # evidence must never hide the verdict, but say it is missing
         log.error("could not attach the journal of %s: %s", session.station_id, exc)
 

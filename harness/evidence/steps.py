@@ -107,3 +107,14 @@ def attach(body: str | bytes, name: str, mime: str, extension: str, parent: str 
     reporter.attach_data(uuid4(), body, name=name, attachment_type=mime,
                          extension=extension, parent_uuid=parent)
     return True
+
+
+def allure_test_uuid(item: Any) -> str | None:
+    """The uuid of the Allure result allure-pytest keeps for ``item`` (a pytest item)."""
+    from allure_commons import plugin_manager
+
+    for plugin in plugin_manager.get_plugins():
+        cache = getattr(plugin, "_cache", None)
+        if cache is not None and hasattr(plugin, "allure_logger"):
+            return cache.get(item.nodeid)
+    return None
