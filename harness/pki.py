@@ -200,3 +200,28 @@ class TestPki:
     def untrusted_firmware_signer(self) -> Issued:
         stranger = issue("Untrusted Manufacturer Root", ca=True, days=365)
         return issue("Untrusted Firmware Signing", issuer=stranger, code_signing=True)
+
+
+def sign_csr(csr_pem: str, issuer: Issued, *, days: int = 30, client: bool = True,
+             not_before: dt.datetime | None = None) -> x509.Certificate:
+    """What the CPO's CA does with a station's CSR (A02/A03): a certificate on the CSR's key and
+    subject, issued by ``issuer``. The CSR's own signature is not checked here."""
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    start = not_before or _now() - dt.timedelta(minutes=5)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(csr.subject)
+        .issuer_name(issuer.cert.subject)
+        .public_key(csr.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
+                       critical=False)
+    )
+    if client:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                                        critical=False)
+    return builder.sign(issuer.key, hashes.SHA256())

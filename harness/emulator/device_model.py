@@ -270,6 +270,17 @@ def core_device_model(
     v("ReservationCtrlr", "Enabled", "boolean", "true")
     v("ReservationCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
     v("ReservationCtrlr", "NonEvseSpecific", "boolean", "true")
+    # DisplayMessageCtrlr (O01 to O06, Advanced User Interface)
+    v("DisplayMessageCtrlr", "Enabled", "boolean", "true")
+    v("DisplayMessageCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
+    v("DisplayMessageCtrlr", "DisplayMessages", "integer", "0", mutability="ReadOnly", max=20)
+    v("DisplayMessageCtrlr", "SupportedFormats", "MemberList", "ASCII,HTML,URI,UTF8",
+      mutability="ReadOnly", values_list=("ASCII", "HTML", "URI", "UTF8"))
+    v("DisplayMessageCtrlr", "SupportedPriorities", "MemberList", "AlwaysFront,InFront,NormalCycle",
+      mutability="ReadOnly", values_list=("AlwaysFront", "InFront", "NormalCycle"))
+    # SecurityCtrlr certificate signing (A02, A03; Advanced Security)
+    v("SecurityCtrlr", "CertSigningWaitMinimum", "integer", "30", min=1, max=86400, unit="s")
+    v("SecurityCtrlr", "CertSigningRepeatTimes", "integer", "3", min=0, max=100)
     # ChargingStation, EVSE and Connector components
     v("ChargingStation", "AvailabilityState", "OptionList", "Available", mutability="ReadOnly",
       values_list=("Available", "Occupied", "Reserved", "Unavailable", "Faulted"))

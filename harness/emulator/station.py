@@ -190,6 +190,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self.reservations_after_reboot()
         if "local_list_lost_on_reboot" in self.quirks:
             self.local_list = LocalAuthList()  # the defect: kept in RAM only (D01.FR.10)
+        if "display_messages_lost_on_reboot" in self.quirks:
+            self.__dict__.pop("display_messages", None)  # the defect: RAM only (O01.FR.10)
         # The reboot ended every transaction: changes scheduled until then take effect now.
         self.apply_scheduled_availability()
         if "availability_not_persisted" in self.quirks:
@@ -314,7 +316,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
     def _client_tls(self, security_profile: int) -> Any:
         """TLS towards the CSMS: trust the installed CSMSRootCertificates, TLS 1.2 or higher
         (A00.FR.309, A00.FR.314); the station certificate for security profile 3."""
-        three = security_profile == 3
+        three = security_profile == 3 and "no_client_certificate" not in self.quirks
         return tls.client_context(
             self.installed_certificates.get("CSMSRootCertificate", []),
             self.config.client_cert_pem if three else None,

@@ -6,6 +6,7 @@ from harness.emulator.handlers import (  # noqa: F401 - imported to register the
     certificates,
     data_transfer,
     diagnostics,
+    display_messages,
     firmware_update,
     local_auth_list,
     provisioning,

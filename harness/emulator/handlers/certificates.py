@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from harness.emulator.handlers.registry import Result, handles, now
 from harness.pki import certificate_hash_data, load_pem
@@ -152,12 +156,17 @@ async def get_installed_certificate_ids(st: EmulatedStation, p: dict[str, Any]) 
 @handles("DeleteCertificate")
 async def delete_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
     """M04: delete the installed certificate with this hash data (Accepted, M04.FR.02), or
-    NotFound (M04.FR.04). This station keeps its own certificate apart from the CA store, so
-    M04.FR.06 (never delete the Charging Station certificate) cannot be hit from here."""
+    NotFound (M04.FR.04). The station's own certificate is never deleted: Failed (M04.FR.06)."""
     wanted = p["certificateHashData"]
     algorithm = wanted.get("hashAlgorithm", "SHA256")
     if algorithm not in ("SHA256", "SHA384", "SHA512"):
         return {"status": "NotFound"}
+    own = own_certificate_hash(st, algorithm)
+    if own is not None and same_certificate(own, wanted):
+        if "deletes_station_certificate" not in st.quirks:
+            return {"status": "Failed"}  # M04.FR.06: never the Charging Station certificate
+        st.config.client_cert_pem = st.config.client_key_pem = None
+        return {"status": "Accepted"}
     match = next(((kind, index) for kind, index, data in installed_hash_data(st, algorithm)
                   if same_certificate(data, wanted)), None)
     if match is None:
@@ -172,3 +181,134 @@ async def delete_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
         _count_certificates(st)
     st.security_log.append(f"{now()} DeleteCertificate {kind} serial {wanted.get('serialNumber')}")
     return {"status": "Accepted"}
+
+
+# ---- A02 / A03: the Charging Station certificate ----------------------------------------------
+STATION_CERTIFICATE = "ChargingStationCertificate"
+
+
+def own_certificate_hash(st: EmulatedStation, algorithm: str = "SHA256") -> dict[str, str] | None:
+    """CertificateHashDataType of the station's own (client) certificate, or None."""
+    if not st.config.client_cert_pem:
+        return None
+    chain = x509.load_pem_x509_certificates(st.config.client_cert_pem.encode())
+    pool = [load_pem(pem) for pems in st.installed_certificates.values() for pem in pems]
+    issuer = _issuer_of(chain[0], [*chain[1:], *pool])
+    return _hash_data(chain[0], issuer, algorithm)
+
+
+def _csr_pem(st: EmulatedStation) -> str:
+    """A02.FR.02 / A02.FR.03: a fresh P-256 key, and its CSR with CN = the station identity and
+    O = SecurityCtrlr.OrganizationName."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, st.dm.get("SecurityCtrlr", "OrganizationName")),
+        x509.NameAttribute(NameOID.COMMON_NAME, st.config.station_id),
+    ])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+    st.csr_key = key  # type: ignore[attr-defined]  # never leaves the station (A02.FR.05)
+    return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+async def request_signing(st: EmulatedStation) -> None:
+    """Send SignCertificate with a new CSR; after an Accepted answer, repeat it when no
+    CertificateSigned comes within CertSigningWaitMinimum, doubling the wait, at most
+    CertSigningRepeatTimes times (A02.FR.17 to A02.FR.19). Not after a Rejected answer."""
+    if "no_sign_certificate_on_trigger" in st.quirks:
+        return
+    csr = _csr_pem(st)
+    st.csr_round = getattr(st, "csr_round", 0) + 1  # type: ignore[attr-defined]
+    this_round = st.csr_round  # type: ignore[attr-defined]
+    payload = {"csr": csr, "certificateType": STATION_CERTIFICATE}
+    wait = float(st.dm.get_int("SecurityCtrlr", "CertSigningWaitMinimum"))
+    for attempt in range(st.dm.get_int("SecurityCtrlr", "CertSigningRepeatTimes") + 1):
+        if attempt:
+            await asyncio.sleep(wait)
+            wait *= 2
+            if getattr(st, "csr_round", 0) != this_round:  # answered, or a newer request
+                return
+        reply = await st.send("SignCertificate", payload).future
+        if reply is not None and reply.get("status") != "Accepted" \
+                and "retries_rejected_csr" not in st.quirks:
+            st.security_log.append(f"{now()} SignCertificate Rejected by the CSMS")
+            return
+
+
+def _station_certificate_problem(st: EmulatedStation, chain_pem: str) -> str | None:
+    """A02.FR.06: why the signed certificate cannot be used, or None."""
+    try:
+        chain = x509.load_pem_x509_certificates(chain_pem.encode())
+    except ValueError as exc:
+        return f"not a PEM encoded X.509 certificate chain ({exc})"
+    leaf = chain[0]
+    key = getattr(st, "csr_key", None)
+    if key is None:
+        return "no certificate signing request is pending"
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if leaf.public_key().public_bytes(serialization.Encoding.DER, public) != \
+            key.public_key().public_bytes(serialization.Encoding.DER, public) \
+            and "certificate_signed_accepts_wrong_key" not in st.quirks:
+        return "the certificate is not for the key of the CSR"
+    when = dt.datetime.now(dt.UTC)
+    for cert in chain:
+        if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
+            return f"{cert.subject.rfc4514_string()} is not valid now"
+    names = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if not names or names[0].value != st.config.station_id:
+        return f"subject CN is not the station identity {st.config.station_id!r}"
+    if "certificate_signed_accepts_untrusted" in st.quirks:
+        return None
+    roots = [load_pem(pem) for pem in st.installed_certificates.get("CSMSRootCertificate", [])]
+    for child, parent in itertools.pairwise(chain):
+        try:
+            child.verify_directly_issued_by(parent)
+        except (ValueError, TypeError, InvalidSignature):
+            return f"{child.subject.rfc4514_string()} is not issued by the next certificate"
+    top = chain[-1]
+    for root in roots:
+        try:
+            top.verify_directly_issued_by(root)
+            return None
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+    return "the chain does not lead to an installed CSMSRootCertificate"
+
+
+@handles("CertificateSigned")
+async def certificate_signed(st: EmulatedStation, p: dict[str, Any]) -> Result:
+    """A02 / A03: check the signed certificate (A02.FR.06); a valid one replaces the station
+    certificate (Accepted) and, connected with security profile 3, the station reconnects with
+    it (A02.FR.08); an invalid one is discarded: Rejected and a SecurityEventNotification
+    InvalidChargingStationCertificate (A02.FR.07)."""
+    kind = p.get("certificateType", STATION_CERTIFICATE)
+    if kind != STATION_CERTIFICATE:
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedCertificateType"}}
+    st.csr_round = getattr(st, "csr_round", 0) + 1  # type: ignore[attr-defined]  # no repeat
+    problem = _station_certificate_problem(st, p["certificateChain"])
+    if problem is not None:
+        st.security_log.append(f"{now()} InvalidChargingStationCertificate: {problem}")
+
+        async def report() -> None:
+            if "no_invalid_station_certificate_event" not in st.quirks:
+                st.send("SecurityEventNotification", {
+                    "type": "InvalidChargingStationCertificate", "timestamp": now(),
+                    "techInfo": problem[:255]})
+
+        return {"status": "Rejected", "statusInfo": {"reasonCode": "InvalidCertificate",
+                                                     "additionalInfo": problem[:512]}}, report
+    key = st.csr_key  # type: ignore[attr-defined]
+    st.csr_key = None  # type: ignore[attr-defined]
+    if "certificate_signed_not_used" in st.quirks:
+        return {"status": "Accepted"}
+    st.config.client_cert_pem = p["certificateChain"].strip() + "\n"
+    st.config.client_key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    st.security_log.append(f"{now()} ChargingStationCertificate installed")
+    if st.dm.get("SecurityCtrlr", "SecurityProfile") != "3":
+        return {"status": "Accepted"}
+
+    async def reconnect() -> None:
+        st.reconnect()
+
+    return {"status": "Accepted"}, reconnect

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.emulator import firmware
+from harness.emulator.handlers import certificates
 from harness.emulator.handlers.registry import Result, handles
 
 if TYPE_CHECKING:
@@ -128,4 +129,9 @@ async def trigger_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
             st.send("FirmwareStatusNotification", firmware.trigger_payload(st))
 
         return {"status": "Accepted"}, firmware_status
+    if what == "SignChargingStationCertificate":
+        async def sign() -> None:  # A02.FR.02: after the TriggerMessageResponse
+            await certificates.request_signing(st)
+
+        return {"status": "Accepted"}, sign
     return {"status": "NotImplemented"}
