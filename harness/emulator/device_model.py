@@ -281,6 +281,18 @@ def core_device_model(
     # SecurityCtrlr certificate signing (A02, A03; Advanced Security)
     v("SecurityCtrlr", "CertSigningWaitMinimum", "integer", "30", min=1, max=86400, unit="s")
     v("SecurityCtrlr", "CertSigningRepeatTimes", "integer", "3", min=0, max=100)
+    # SmartChargingCtrlr (K01, K08, K09, K10)
+    v("SmartChargingCtrlr", "Enabled", "boolean", "true")
+    v("SmartChargingCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
+    v("SmartChargingCtrlr", "ProfileStackLevel", "integer", "10", mutability="ReadOnly", min=0)
+    v("SmartChargingCtrlr", "RateUnit", "MemberList", "A,W", mutability="ReadOnly",
+      values_list=("A", "W"))
+    v("SmartChargingCtrlr", "PeriodsPerSchedule", "integer", "24", mutability="ReadOnly", min=1)
+    v("SmartChargingCtrlr", "Entries", "integer", "0", mutability="ReadOnly",
+      variable_instance="ChargingProfiles")
+    v("SmartChargingCtrlr", "LimitChangeSignificance", "decimal", "1.0", min=0, max=100)
+    v("SmartChargingCtrlr", "NotifyChargingLimitWithSchedules", "boolean", "false")
+    v("SmartChargingCtrlr", "ExternalControlSignalsEnabled", "boolean", "true")
     # ChargingStation, EVSE and Connector components
     v("ChargingStation", "AvailabilityState", "OptionList", "Available", mutability="ReadOnly",
       values_list=("Available", "Occupied", "Reserved", "Unavailable", "Faulted"))

@@ -311,6 +311,22 @@ QUIRKS: dict[str, Quirk] = {
               "deletes it", ("TC_M_23_CS",)),
         Quirk("no_client_certificate",
               "presents no client certificate in security profile 3", ("TC_A_07_CS",)),
+        # ---- Smart Charging (charging profiles, block K) ----
+        Quirk("composite_ignores_station_max",
+              "GetCompositeSchedule (and the output) leaves out the ChargingStationMaxProfile",
+              ("TC_K_03_CS", "TC_K_41_CS")),
+        Quirk("tx_profile_outlives_tx",
+              "a TxProfile is not removed when its transaction ends: it is still reported",
+              ("TC_K_37_CS", "TC_K_60_CS")),
+        Quirk("accepts_duplicate_stack_level",
+              "SetChargingProfile with another id but the same stackLevel and purpose on the "
+              "same EVSE is Accepted (K01.FR.06)", ("TC_K_04_CS",)),
+        Quirk("limit_not_applied",
+              "reports and accepts the profiles but the DC output ignores the limit in force",
+              ("TC_K_28_CS",)),
+        Quirk("clear_profile_by_criteria_ignored",
+              "ClearChargingProfile by stackLevel / purpose answers Accepted but clears nothing",
+              ("TC_K_06_CS",)),
         # ---- power stage (the power-delivery suite, suites/power) ----
         Quirk("power_slow_regulation",
               "the current loop is sluggish: 3 s settling and a 15 A/s ramp limit",

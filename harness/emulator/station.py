@@ -24,6 +24,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 
 from harness.csms import tls
+from harness.emulator import charging_profiles
 from harness.emulator.clock import iso
 from harness.emulator.config import StationConfig
 from harness.emulator.device_model import DeviceModel, core_device_model
@@ -512,6 +513,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             self._aligned_tick()
             for evse in self.evses.values():
                 self._sampled_tick(evse, now)
+            charging_profiles.apply_limits(self)  # K: the outputs follow the composite limit
 
     # ---- bench actions (the operator's hands) -----------------------------------------------
     async def plug_in(self, evse: int = 1, connector: int = 1) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from harness.emulator import charging_profiles
 from harness.emulator.clock import iso
 from harness.emulator.device_model import DeviceModel
 from harness.emulator.evse import Evse, Transaction
@@ -83,6 +84,7 @@ class TransactionEngine:
             tx.reservation_id = self.claim_reservation(evse, evse.id_token)  # type: ignore[attr-defined]
         evse.tx = tx
         evse.last_tx_id = tx.id
+        charging_profiles.tx_started(self, evse)  # type: ignore[arg-type]
         tx.charging_state = self._charging_state(evse)
         tx.reached = {p for p, v in self._points(evse).items() if v}
         value = self._meter_value(
@@ -107,6 +109,7 @@ class TransactionEngine:
         if "missing_ended_event" not in self.quirks:
             self._tx_event(evse, "Ended", trigger, stopped_reason=reason,
                            meter=[*samples, final])
+        charging_profiles.tx_ended(self, evse)  # type: ignore[arg-type]
         evse.tx = None
         if "late_scheduled_unavailable" not in self.quirks:
             self.apply_scheduled_availability()

@@ -12,6 +12,7 @@ from harness.emulator.handlers import (  # noqa: F401 - imported to register the
     provisioning,
     remote_control,
     reservation,
+    smart_charging,
     transactions,
 )
 from harness.emulator.handlers.certificates import installed_hash_data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from harness.emulator import firmware
+from harness.emulator import charging_profiles, firmware
 from harness.emulator.handlers import certificates
 from harness.emulator.handlers.registry import Result, handles
 
@@ -24,6 +24,9 @@ async def request_start(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return {"status": "Rejected"}
     if st.reserved_for_other(evse, p["idToken"]):
         return {"status": "Rejected"}  # reserved for another idToken (H03.FR.06)
+    profile = p.get("chargingProfile")
+    if profile is not None and profile.get("chargingProfilePurpose") != "TxProfile":
+        return {"status": "Rejected"}  # K05: only a TxProfile (F01.FR.12 when not supported)
     response: dict[str, Any] = {"status": "Accepted"}
     if evse.tx is not None:
         response["transactionId"] = evse.tx.id
@@ -36,7 +39,11 @@ async def request_start(st: EmulatedStation, p: dict[str, Any]) -> Result:
             if status != "Accepted":
                 return
         assert evse is not None
+        if profile is not None:  # K05.FR.03: for the transaction this start begins
+            charging_profiles.store(st).pending[evse.id] = dict(profile)
         st.authorize(evse, token, "RemoteStart", remote_start_id)
+        if evse.tx is not None and evse.id in charging_profiles.store(st).pending:
+            charging_profiles.tx_started(st, evse)  # the transaction had begun before
 
     return response, start
 
