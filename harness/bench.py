@@ -77,6 +77,9 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     "unplug": ("station", "evse", "connector"),
     "present_id_token": ("station", "id_token", "type", "evse"),
     "power_cycle": ("station",),
+    # what the station's screen shows, as text: a command's stdout or an HTTP answer's body
+    # (a camera with OCR, the charger's debug API); a person cannot type it back (yet)
+    "read_screen": ("station", "evse"),
 }
 ACTION_METHODS = ("command", "http", "prompt", "relay")
 DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0, "relay": 120.0}

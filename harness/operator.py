@@ -51,6 +51,8 @@ class Operator(Protocol):
 
     async def power_cycle(self) -> None: ...
 
+    async def read_screen(self, evse: int | None = None) -> str | None: ...
+
 
 class Prompter(Protocol):
     """Asks a person to do something and waits for confirmation."""
@@ -67,13 +69,20 @@ class EmulatedOperator:
     def __init__(self, target: Any) -> None:
         self.target = target
 
-    async def _call(self, name: str, *args: Any) -> None:
+    async def _call(self, name: str, *args: Any) -> Any:
         method = getattr(self.target, name, None)
         if method is None:
             raise ActionUnavailable(f"the emulated station {type(self.target).__name__} "
                                     f"cannot {name}() yet")
         with step(f"Operator (emulated): {name}", **_named(name, args)):
-            await method(*args)
+            return await method(*args)
+
+    async def read_screen(self, evse: int | None = None) -> str | None:
+        # no Allure step per reading: suites poll the screen
+        method = getattr(self.target, "read_screen", None)
+        if method is None:
+            raise ActionUnavailable(f"the emulated station {type(self.target).__name__} has no screen")
+        return await method(evse)  # type: ignore[no-any-return]
 
     async def plug_in(self, evse: int, connector: int) -> None:
         await self._call("plug_in", evse, connector)
@@ -100,6 +109,7 @@ DEFAULT_PROMPTS = {
     "unplug": "Unplug connector {connector} of EVSE {evse} from the EV.",
     "present_id_token": "Present id token {id_token} ({type}) at the reader of EVSE {evse}.",
     "power_cycle": "Switch charging station {station} off, wait 10 s, and switch it on.",
+    "read_screen": "Read what the screen of EVSE {evse} shows.",
 }
 
 
@@ -133,21 +143,29 @@ class ConfiguredOperator:
     async def power_cycle(self) -> None:
         await self._run("power_cycle", {}, lambda op: op.power_cycle())
 
+    async def read_screen(self, evse: int | None = None) -> str | None:
+        """The text on the station's screen (None: its own idle screen, nothing set)."""
+        spec = self.actions.get("read_screen")
+        if spec is not None and spec.method not in ("command", "http"):
+            raise ActionUnavailable("reading the screen needs actions.read_screen as a command or an "
+                                    "http request that returns the text (a camera with OCR, a debug API)")
+        text = await self._run("read_screen", {"evse": evse}, lambda op: op.read_screen(evse))
+        return text.strip() or None if isinstance(text, str) else None
+
     async def _run(self, name: str, params: dict[str, Any],
-                   delegate: Callable[[Operator], Awaitable[None]]) -> None:
+                   delegate: Callable[[Operator], Awaitable[Any]]) -> Any:
         spec = self.actions.get(name)
         if spec is None:
             if self.fallback is None:
                 raise ActionUnavailable(f"this bench cannot {name}: configure actions.{name} "
                                         f"(command, http or prompt) in the bench file")
-            await delegate(self.fallback)
-            return
+            return await delegate(self.fallback)
         params = {"station": self.station_id, **params}
         with step(f"Operator ({spec.method}): {name}", **params):
             if spec.method == "relay":
                 await self._relay(spec)
-            else:
-                await FULFILLERS[spec.method](spec, params, self.prompter)
+                return None
+            return await FULFILLERS[spec.method](spec, params, self.prompter)
 
     async def _relay(self, spec: ActionSpec) -> None:
         """Energize the relay channel for its time, then release it (released even if the
@@ -164,8 +182,9 @@ class ConfiguredOperator:
             await asyncio.wait_for(asyncio.to_thread(board.set, channel, False), spec.timeout)
 
 
-async def run_command(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompter) -> None:
-    """Run the action's shell command; values are shell-quoted, a None value is empty."""
+async def run_command(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompter) -> str:
+    """Run the action's shell command (values are shell-quoted, a None value is empty); its
+    standard output is the action's answer (``read_screen``)."""
     assert spec.command is not None
     quoted = {k: "" if v is None else shlex.quote(str(v)) for k, v in params.items()}
     command = spec.command.format(**quoted)
@@ -190,6 +209,7 @@ async def run_command(spec: ActionSpec, params: Mapping[str, Any], prompter: Pro
     if proc.returncode != 0:
         raise OperatorError(f"{spec.name}: `{command}` exited with {proc.returncode}"
                             f"{_tail('stdout', stdout)}{_tail('stderr', stderr)}")
+    return stdout
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:
@@ -207,8 +227,9 @@ def _tail(label: str, text: str, lines: int = 15, chars: int = 1500) -> str:
     return f"\n  {label} (last lines):\n    " + tail.replace("\n", "\n    ")
 
 
-async def run_http(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompter) -> None:
-    """Send the action's HTTP request; anything but a 2xx answer is an :class:`OperatorError`."""
+async def run_http(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompter) -> str:
+    """Send the action's HTTP request; anything but a 2xx answer is an :class:`OperatorError`;
+    the answer's body (first 4 KiB) is the action's answer."""
     http = spec.http
     assert http is not None
     url = http.url.format(**{k: urllib.parse.quote("" if v is None else str(v), safe="")
@@ -240,6 +261,7 @@ async def run_http(spec: ActionSpec, params: Mapping[str, Any], prompter: Prompt
            f"{spec.name} http", "text/plain", "txt")
     if not 200 <= status < 300:
         raise OperatorError(f"{where} answered HTTP {status}{_tail('body', text)}")
+    return text
 
 
 def _text(params: Mapping[str, Any]) -> dict[str, str]:
@@ -272,7 +294,7 @@ async def run_prompt(spec: ActionSpec, params: Mapping[str, Any], prompter: Prom
 
 
 #: How each configured method is carried out (bench ``actions.<name>.<method>``).
-FULFILLERS: dict[str, Callable[[ActionSpec, Mapping[str, Any], Prompter], Awaitable[None]]] = {
+FULFILLERS: dict[str, Callable[[ActionSpec, Mapping[str, Any], Prompter], Awaitable[str | None]]] = {
     "command": run_command,
     "http": run_http,
     "prompt": run_prompt,

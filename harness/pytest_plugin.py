@@ -320,9 +320,9 @@ class SkippingOperator:
     def __init__(self, inner: Operator) -> None:
         self.inner = inner
 
-    async def _do(self, action: str, *args: Any) -> None:
+    async def _do(self, action: str, *args: Any) -> Any:
         try:
-            await getattr(self.inner, action)(*args)
+            return await getattr(self.inner, action)(*args)
         except ActionUnavailable as exc:
             pytest.skip(f"bench action {action} unavailable: {exc}")
 
@@ -338,6 +338,10 @@ class SkippingOperator:
 
     async def power_cycle(self) -> None:
         await self._do("power_cycle")
+
+    async def read_screen(self, evse: int | None = None) -> str | None:
+        """What the station's screen shows (a bench action; skips where nobody can read it)."""
+        return await self._do("read_screen", evse)  # type: ignore[no-any-return]
 
 
 class TerminalPrompter:

@@ -77,6 +77,19 @@ async def test_command_runs_with_parameters(tmp_path: Path) -> None:
     assert out.read_text() == "CS001 2 1"
 
 
+async def test_read_screen_is_the_command_output_and_never_a_prompt() -> None:
+    """``read_screen``: a command's (or HTTP answer's) text; blank means the idle screen; a person
+    cannot type it back, so a prompt (or no action on a real bench) makes it unavailable."""
+    script = "print('  Price: 0.45 USD/kWh  ')"
+    op = ConfiguredOperator(command("read_screen", f"{PY} -c {shlex.quote(script)} {{evse}}"))
+    assert await op.read_screen(1) == "Price: 0.45 USD/kWh"
+    blank = ConfiguredOperator(command("read_screen", f"{PY} -c {shlex.quote('print()')}"))
+    assert await blank.read_screen() is None
+    person = manual_operator("CS001", FakePrompter(interactive=True))
+    with pytest.raises(ActionUnavailable, match=r"needs actions\.read_screen as a command or an http"):
+        await person.read_screen(1)
+
+
 async def test_command_parameters_are_shell_quoted(tmp_path: Path) -> None:
     out = tmp_path / "token.txt"
     script = "import sys, pathlib; pathlib.Path(sys.argv[1]).write_text(repr(sys.argv[2:]))"

@@ -683,6 +683,12 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             evse.power.plant.cut("PowerLoss")
         self.reboot("PowerUp")
 
+    async def read_screen(self, evse: int | None = None) -> str | None:
+        """The bench action "read the screen": the display message shown now (None: idle)."""
+        from harness.emulator import display_messages
+
+        return display_messages.screen(self)
+
     async def power_cycle(self) -> None:
         """Cut and restore power: the station reboots with reason PowerUp."""
         self.reboot("PowerUp")

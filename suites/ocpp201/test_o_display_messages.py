@@ -2,10 +2,11 @@
 
 OCPP 2.0.1 Part 2: O01 (Set DisplayMessage), O03/O04 (Get DisplayMessages), O06 (Replace
 DisplayMessage). What the station stores is checked over OCPP (GetDisplayMessages ->
-NotifyDisplayMessages); what its screen shows is read from the emulated station
-(``harness.emulator.display_messages.screen``); on a real charger the screen checks are
-skipped with the reason (nobody can read the screen for the harness yet). Every test clears
-the messages it set, whatever its outcome.
+NotifyDisplayMessages); what its screen shows is read by the bench action ``read_screen`` (the
+emulated station answers it itself; a lab configures a command or an HTTP request that returns
+the text, e.g. a camera with OCR); where nobody can read the screen, the screen checks skip
+with the reason after the OCPP part has passed. Every test clears the messages it set,
+whatever its outcome.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import pytest_asyncio
 
 from harness.bench import Bench
 from harness.csms.session import Message, StationSession
-from harness.emulator import display_messages
 from harness.evidence.steps import step
 from suites.ocpp201.provisioning import reboot_within
 from suites.ocpp201.support import start_charging, tx_id, variable_ref
@@ -45,10 +45,10 @@ def iso_in(seconds: float) -> str:
 class Display:
     """What the station supports, the messages a test set (cleared afterwards), its screen."""
 
-    def __init__(self, station: StationSession, bench: Bench, emulated: Any) -> None:
+    def __init__(self, station: StationSession, bench: Bench, operator: Any) -> None:
         self.station = station
         self.bench = bench
-        self.emulated = emulated
+        self.operator = operator
         self.ids: list[int] = []
         self.formats: list[str] = []
         self.priorities: list[str] = []
@@ -131,17 +131,14 @@ class Display:
         return got
 
     # ---- the screen ------------------------------------------------------------------------
-    def screen(self) -> str | None:
-        if self.emulated is None:
-            pytest.skip("the rest of this case checks what the station's screen shows; the "
-                        "harness can read only the emulated station's screen (the OCPP part "
-                        "passed)")
-        return display_messages.screen(self.emulated)
+    async def screen(self) -> str | None:
+        """The text on the screen (bench action ``read_screen``; skips where nobody can read it)."""
+        return await self.operator.read_screen()  # type: ignore[no-any-return]
 
     async def shows(self, content: str, within: float, why: str) -> None:
         with step(f"the screen shows {content!r} within {within:g} s"):
             deadline = time.monotonic() + within
-            while (now := self.screen()) != content:
+            while (now := await self.screen()) != content:
                 if time.monotonic() >= deadline:
                     raise AssertionError(
                         f"{why}: the screen must show {content!r} within {within:g} s; it "
@@ -152,7 +149,7 @@ class Display:
         with step(f"the screen does not show {content!r} for {during:g} s"):
             deadline = time.monotonic() + during
             while True:
-                now = self.screen()
+                now = await self.screen()
                 assert now != content, f"{why}: the screen must not show {content!r}, but it does"
                 if time.monotonic() >= deadline:
                     return
@@ -165,9 +162,8 @@ class Display:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def display(station: StationSession, bench: Bench, emulated_station: Any
-                  ) -> AsyncIterator[Display]:
-    shown = Display(station, bench, emulated_station)
+async def display(station: StationSession, bench: Bench, operator: Any) -> AsyncIterator[Display]:
+    shown = Display(station, bench, operator)
     await shown.read_support()
     try:
         yield shown
@@ -260,9 +256,9 @@ async def test_message_removed_after_end_time(station, bench, display):
     await display.shows(info["message"]["content"], _react(bench), "before its endDateTime")
     await asyncio.sleep(max(end - time.monotonic(), 0))
     deadline = time.monotonic() + _react(bench)
-    while display.screen() == info["message"]["content"] and time.monotonic() < deadline:
+    while await display.screen() == info["message"]["content"] and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
-    assert display.screen() != info["message"]["content"], (
+    assert await display.screen() != info["message"]["content"], (
         f"the screen still shows message {info['id']} {_react(bench):g} s after its endDateTime "
         f"(O01.FR.07)")
     status, found = await display.get(id=[info["id"]])
