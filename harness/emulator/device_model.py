@@ -79,7 +79,8 @@ class Variable:
         return None
 
     def characteristics(self) -> dict[str, Any]:
-        c: dict[str, Any] = {"dataType": self.data_type, "supportsMonitoring": False}
+        monitorable = (self.component, self.name) != ("ClockCtrlr", "DateTime")
+        c: dict[str, Any] = {"dataType": self.data_type, "supportsMonitoring": monitorable}
         if self.unit:
             c["unit"] = self.unit
         if self.max is not None:
@@ -270,6 +271,22 @@ def core_device_model(
     v("ReservationCtrlr", "Enabled", "boolean", "true")
     v("ReservationCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
     v("ReservationCtrlr", "NonEvseSpecific", "boolean", "true")
+    # MonitoringCtrlr (N02 to N08, Advanced Device Management); the monitor store keeps the
+    # Active* values current. ServicePin: a WriteOnly variable monitors can watch (N07.FR.10).
+    v("MonitoringCtrlr", "Enabled", "boolean", "true")
+    v("MonitoringCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
+    for inst in ("ClearVariableMonitoring", "SetVariableMonitoring"):
+        v("MonitoringCtrlr", "ItemsPerMessage", "integer", "20", variable_instance=inst,
+          mutability="ReadOnly")
+        v("MonitoringCtrlr", "BytesPerMessage", "integer", "65000", variable_instance=inst,
+          mutability="ReadOnly")
+    v("MonitoringCtrlr", "OfflineQueuingSeverity", "integer", "2", min=0, max=9)
+    v("MonitoringCtrlr", "ActiveMonitoringBase", "OptionList", "All", mutability="ReadOnly",
+      values_list=("All", "FactoryDefault", "HardWiredOnly"), persistent=False)
+    v("MonitoringCtrlr", "ActiveMonitoringLevel", "integer", "9", mutability="ReadOnly", min=0,
+      max=9, persistent=False)
+    v("CustomizationCtrlr", "ServicePin", "string", "0000", mutability="WriteOnly",
+      variable_instance="org.emulated", max_length=16)
     # DisplayMessageCtrlr (O01 to O06, Advanced User Interface)
     v("DisplayMessageCtrlr", "Enabled", "boolean", "true")
     v("DisplayMessageCtrlr", "Available", "boolean", "true", mutability="ReadOnly")

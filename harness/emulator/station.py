@@ -31,6 +31,7 @@ from harness.emulator.device_model import DeviceModel, core_device_model
 from harness.emulator.evse import Connector, Evse
 from harness.emulator.local_auth_list import LocalAuthList
 from harness.emulator.metering import Metering
+from harness.emulator.monitoring import run as run_monitors
 from harness.emulator.power_faults import meter_error, plant_params
 from harness.emulator.power_stage import PowerStage
 from harness.emulator.reservations import Reservation, Reservations
@@ -259,7 +260,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         # of OCPP-J Part 4 section 5.3, reset by a successful connection.
         failures = 0
         attempt = 0
-        workers = [self._spawn(self._sender()), self._spawn(self._timers())]
+        workers = [self._spawn(self._sender()), self._spawn(self._timers()),
+                   self._spawn(run_monitors(self))]
         try:
             while not self._reboot.is_set():
                 slot, profile = self._connection_target(failures)

@@ -9,6 +9,7 @@ from harness.emulator.handlers import (  # noqa: F401 - imported to register the
     display_messages,
     firmware_update,
     local_auth_list,
+    monitoring,
     provisioning,
     remote_control,
     reservation,
