@@ -80,6 +80,12 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     # what the station's screen shows, as text: a command's stdout or an HTTP answer's body
     # (a camera with OCR, the charger's debug API); a person cannot type it back (yet)
     "read_screen": ("station", "evse"),
+    # ISO 15118 (the EV simulator's side of Plug & Charge): an EV plugs in and pays with this
+    # contract certificate chain (PEM, leaf first, CN = the EMAID); an EV asks for a contract
+    # certificate installation/update (action Install/Update, the EXI request base64) and the
+    # answer is the EXI response (base64) the EV received (a command's stdout, an HTTP body)
+    "ev_plug_and_charge": ("station", "evse", "emaid", "contract_certificate"),
+    "ev_certificate_request": ("station", "evse", "action", "exi_request"),
 }
 ACTION_METHODS = ("command", "http", "prompt", "relay")
 DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0, "relay": 120.0}

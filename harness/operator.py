@@ -53,6 +53,12 @@ class Operator(Protocol):
 
     async def read_screen(self, evse: int | None = None) -> str | None: ...
 
+    async def ev_plug_and_charge(self, emaid: str, contract_certificate: str,
+                                 evse: int | None = None) -> None: ...
+
+    async def ev_certificate_request(self, action: str, exi_request: str,
+                                     evse: int | None = None) -> str | None: ...
+
 
 class Prompter(Protocol):
     """Asks a person to do something and waits for confirmation."""
@@ -97,6 +103,15 @@ class EmulatedOperator:
     async def power_cycle(self) -> None:
         await self._call("power_cycle")
 
+    async def ev_plug_and_charge(self, emaid: str, contract_certificate: str,
+                                 evse: int | None = None) -> None:
+        await self._call("ev_plug_and_charge", emaid, contract_certificate, evse)
+
+    async def ev_certificate_request(self, action: str, exi_request: str,
+                                     evse: int | None = None) -> str | None:
+        return await self._call("ev_certificate_request", action, exi_request,  # type: ignore[no-any-return]
+                                evse)
+
 
 def _named(name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     params = [p for p in ACTION_PARAMETERS[name] if p != "station"]
@@ -110,6 +125,10 @@ DEFAULT_PROMPTS = {
     "present_id_token": "Present id token {id_token} ({type}) at the reader of EVSE {evse}.",
     "power_cycle": "Switch charging station {station} off, wait 10 s, and switch it on.",
     "read_screen": "Read what the screen of EVSE {evse} shows.",
+    "ev_plug_and_charge": "Plug an ISO 15118 EV into EVSE {evse} and start Plug & Charge with the "
+                          "contract certificate of EMAID {emaid} (chain in this step's parameters).",
+    "ev_certificate_request": "Make the ISO 15118 EV at EVSE {evse} send a Certificate{action}Req "
+                              "(EXI in this step's parameters).",
 }
 
 
@@ -151,6 +170,21 @@ class ConfiguredOperator:
                                     "http request that returns the text (a camera with OCR, a debug API)")
         text = await self._run("read_screen", {"evse": evse}, lambda op: op.read_screen(evse))
         return text.strip() or None if isinstance(text, str) else None
+
+    async def ev_plug_and_charge(self, emaid: str, contract_certificate: str,
+                                 evse: int | None = None) -> None:
+        await self._run("ev_plug_and_charge", {"evse": evse, "emaid": emaid,
+                                               "contract_certificate": contract_certificate},
+                        lambda op: op.ev_plug_and_charge(emaid, contract_certificate, evse))
+
+    async def ev_certificate_request(self, action: str, exi_request: str,
+                                     evse: int | None = None) -> str | None:
+        """The EXI response the EV received (base64; "" when none), or None when the bench
+        cannot tell (a person did it)."""
+        text = await self._run("ev_certificate_request",
+                               {"evse": evse, "action": action, "exi_request": exi_request},
+                               lambda op: op.ev_certificate_request(action, exi_request, evse))
+        return text.strip() if isinstance(text, str) else None
 
     async def _run(self, name: str, params: dict[str, Any],
                    delegate: Callable[[Operator], Awaitable[Any]]) -> Any:

@@ -84,6 +84,7 @@ def issue(
     code_signing: bool = False,
     not_before: dt.datetime | None = None,
     days: int = 30,
+    ocsp_url: str | None = None,
 ) -> Issued:
     """Issue a certificate (self-signed when ``issuer`` is None) on a fresh P-256 key."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -118,6 +119,10 @@ def issue(
             except ValueError:
                 names.append(x509.DNSName(host))
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    if ocsp_url:  # where an OCSP responder answers for this certificate (ISO 15118 PKI)
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]),
+            critical=False)
     if issuer is not None:
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
@@ -225,3 +230,60 @@ def sign_csr(csr_pem: str, issuer: Issued, *, days: int = 30, client: bool = Tru
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
                                         critical=False)
     return builder.sign(issuer.key, hashes.SHA256())
+
+
+def ocsp_url_of(cert: x509.Certificate) -> str | None:
+    """The OCSP responder URL of the certificate's AuthorityInformationAccess, or None."""
+    try:
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
+    except x509.ExtensionNotFound:
+        return None
+    return next((str(d.access_location.value) for d in aia
+                 if d.access_method == x509.oid.AuthorityInformationAccessOID.OCSP), None)
+
+
+@dataclass
+class PncPki:
+    """A simplified ISO 15118-2 PKI for Plug & Charge tests, made at run time: the V2G root
+    with two CPO sub-CAs (they sign the SECC certificate), and a mobility operator (MO) root
+    with a sub-CA issuing the contract certificate (CN = the EMAID). Every CA below a root and
+    every leaf names an OCSP responder (AuthorityInformationAccess)."""
+
+    __test__ = False
+
+    emaid: str = "DEHAR1234567890"
+    ocsp_base: str = "http://ocsp.harness.invalid"
+    v2g_root: Issued = field(init=False)
+    cpo_sub1: Issued = field(init=False)
+    cpo_sub2: Issued = field(init=False)
+    mo_root: Issued = field(init=False)
+    mo_sub: Issued = field(init=False)
+    contract: Issued = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.v2g_root = issue("Harness V2G Root CA", ca=True, organization="Harness V2G",
+                              days=365)
+        self.cpo_sub1 = issue("Harness CPO Sub-CA 1", issuer=self.v2g_root, ca=True,
+                              organization="Harness CPO", days=180,
+                              ocsp_url=f"{self.ocsp_base}/v2g-root")
+        self.cpo_sub2 = issue("Harness CPO Sub-CA 2", issuer=self.cpo_sub1, ca=True,
+                              organization="Harness CPO", days=90,
+                              ocsp_url=f"{self.ocsp_base}/cpo-sub1")
+        self.mo_root = issue("Harness MO Root CA", ca=True, organization="Harness MO", days=365)
+        self.mo_sub = issue("Harness MO Sub-CA", issuer=self.mo_root, ca=True,
+                            organization="Harness MO", days=180,
+                            ocsp_url=f"{self.ocsp_base}/mo-root")
+        self.contract = self.contract_for(self.emaid)
+
+    def contract_for(self, emaid: str, issuer: Issued | None = None) -> Issued:
+        """A contract certificate for ``emaid`` (its chain: the MO sub-CA)."""
+        return issue(emaid, issuer=issuer or self.mo_sub, client=True, organization="Harness MO",
+                     ocsp_url=f"{self.ocsp_base}/mo-sub")
+
+    def untrusted_contract(self, emaid: str | None = None) -> Issued:
+        """A contract certificate (for ``emaid``, default this PKI's) under an MO root nobody
+        installed."""
+        stranger = issue("Untrusted MO Root CA", ca=True, days=365)
+        sub = issue("Untrusted MO Sub-CA", issuer=stranger, ca=True, days=180,
+                    ocsp_url=f"{self.ocsp_base}/untrusted")
+        return self.contract_for(emaid or self.emaid, sub)

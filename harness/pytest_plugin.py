@@ -343,6 +343,15 @@ class SkippingOperator:
         """What the station's screen shows (a bench action; skips where nobody can read it)."""
         return await self._do("read_screen", evse)  # type: ignore[no-any-return]
 
+    async def ev_plug_and_charge(self, emaid: str, contract_certificate: str,
+                                 evse: int | None = None) -> None:
+        await self._do("ev_plug_and_charge", emaid, contract_certificate, evse)
+
+    async def ev_certificate_request(self, action: str, exi_request: str,
+                                     evse: int | None = None) -> str | None:
+        return await self._do("ev_certificate_request", action, exi_request,  # type: ignore[no-any-return]
+                              evse)
+
 
 class TerminalPrompter:
     """Asks the person at the bench through the real terminal, with pytest's capture paused

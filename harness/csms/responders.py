@@ -28,6 +28,13 @@ class CsmsPolicy:
         default_factory=lambda: {"VALIDTOKEN01": "Accepted", "VALIDTOKEN02": "Accepted"}
     )
 
+    # ISO 15118 (Plug & Charge): the contract certificate status in AuthorizeResponse when the
+    # request carries iso15118CertificateHashData or a certificate (C07), the status of
+    # Get15118EVCertificate (M01/M02) and of GetCertificateStatus (M06) answers.
+    contract_certificate_status: str = "Accepted"
+    ev_certificate_status: str = "Accepted"
+    ocsp_status: str = "Accepted"
+
     def token_status(self, id_token: dict[str, Any] | None) -> str:
         if not id_token:
             return "Invalid"
@@ -44,7 +51,21 @@ class CsmsPolicy:
             return {"currentTime": now_iso()}
 
         def authorize(session: StationSession, m: Message) -> dict[str, Any]:
-            return {"idTokenInfo": {"status": self.token_status(m.get("idToken"))}}
+            reply: dict[str, Any] = {"idTokenInfo": {"status": self.token_status(m.get("idToken"))}}
+            if m.get("iso15118CertificateHashData") or m.get("certificate"):
+                reply["certificateStatus"] = self.contract_certificate_status
+            return reply
+
+        def ev_certificate(session: StationSession, m: Message) -> dict[str, Any]:
+            # The CSMS passes the EXI request to the certificate provisioning service; the
+            # harness answers with a recognisable EXI stand-in (not a real CertificateInstallationRes).
+            return {"status": self.ev_certificate_status,
+                    "exiResponse": "SEFSTkVTUy1FWEktUkVTUE9OU0U="}
+
+        def certificate_status(session: StationSession, m: Message) -> dict[str, Any]:
+            if self.ocsp_status != "Accepted":
+                return {"status": self.ocsp_status}
+            return {"status": "Accepted", "ocspResult": "MAMKAQA="}  # OCSPResponse, DER, base64
 
         def transaction_event(session: StationSession, m: Message) -> dict[str, Any]:
             if m.get("idToken"):
@@ -80,5 +101,7 @@ class CsmsPolicy:
             "NotifyEVChargingNeeds": accepted,
             "NotifyEVChargingSchedule": accepted,
             "SignCertificate": accepted,
+            "Get15118EVCertificate": ev_certificate,
+            "GetCertificateStatus": certificate_status,
             "DataTransfer": data_transfer,
         }

@@ -271,6 +271,15 @@ def core_device_model(
     v("ReservationCtrlr", "Enabled", "boolean", "true")
     v("ReservationCtrlr", "Available", "boolean", "true", mutability="ReadOnly")
     v("ReservationCtrlr", "NonEvseSpecific", "boolean", "true")
+    # ISO15118Ctrlr (ISO 15118 Support: Plug & Charge C07, A03, M01/M02, M06; plug_and_charge.py)
+    v("ISO15118Ctrlr", "PnCEnabled", "boolean", "true")
+    v("ISO15118Ctrlr", "ContractValidationOffline", "boolean", "true")
+    v("ISO15118Ctrlr", "CentralContractValidationAllowed", "boolean", "true")
+    v("ISO15118Ctrlr", "V2GCertificateInstallationEnabled", "boolean", "true")
+    v("ISO15118Ctrlr", "ContractCertificateInstallationEnabled", "boolean", "true")
+    v("ISO15118Ctrlr", "SeccId", "string", f"{station_id}-SECC", max_length=64)
+    v("ISO15118Ctrlr", "CountryName", "string", "DE", max_length=2)
+    v("ISO15118Ctrlr", "OrganizationName", "string", "Harness Test CPO", max_length=64)
     # MonitoringCtrlr (N02 to N08, Advanced Device Management); the monitor store keeps the
     # Active* values current. ServicePin: a WriteOnly variable monitors can watch (N07.FR.10).
     v("MonitoringCtrlr", "Enabled", "boolean", "true")

@@ -382,6 +382,54 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("custom_report_evse_required",
               "GetReport for the EVSE component without evse reports no EVSE's variables",
               ("TC_B_56_CS",)),
+        # ---- ISO 15118 Support (Plug & Charge, the OCPP side: plug_and_charge.py) ----
+        Quirk("pnc_authorize_without_hash_data",
+              "authorizes a contract with the eMAID only: no iso15118CertificateHashData (OCSP "
+              "request data of the contract chain) in Authorize", ("TC_C_50_CS", "TC_C_51_CS")),
+        Quirk("offline_contract_not_validated",
+              "offline, authorizes a listed eMAID without validating its contract certificate "
+              "chain against the installed MO roots", ("TC_C_54_CS",)),
+        Quirk("contract_validation_offline_ignored",
+              "offline, authorizes contracts even with ISO15118Ctrlr.ContractValidationOffline "
+              "false", ("TC_C_55_CS",)),
+        Quirk("ev_certificate_response_not_forwarded",
+              "forwards the EV's certificate request in Get15118EVCertificate but never passes the "
+              "CSMS's EXI response on to the EV", ("TC_M_26_CS", "TC_M_28_CS")),
+        Quirk("ev_certificate_failure_dropped",
+              "leaves the EV without an answer when Get15118EVCertificate is answered Failed",
+              ("TC_M_27_CS", "TC_M_29_CS")),
+        Quirk("ev_certificate_action_always_install",
+              "sends every EV certificate request as action Install, updates included",
+              ("TC_M_28_CS", "TC_M_29_CS")),
+        Quirk("v2g_root_install_rejected",
+              "rejects InstallCertificate of a V2GRootCertificate", ("TC_M_03_CS", "TC_M_14_CS")),
+        Quirk("mo_root_reported_as_v2g_root",
+              "reports installed MO root certificates as V2GRootCertificate in "
+              "GetInstalledCertificateIds", ("TC_M_04_CS", "TC_M_16_CS")),
+        Quirk("v2g_chain_without_child_hashes",
+              "reports the V2G certificate chain without the sub-CAs' childCertificateHashData",
+              ("TC_M_15_CS",)),
+        Quirk("v2g_csr_wrong_type",
+              "answers TriggerMessage SignV2GCertificate with a CSR of certificateType "
+              "ChargingStationCertificate", ("TC_A_12_CS",)),
+        Quirk("get_certificate_status_not_sent",
+              "never requests the OCSP status of its V2G certificate chain (GetCertificateStatus)",
+              ("TC_M_24_CS", "TC_M_25_CS")),
+        Quirk("v2g_certificate_dropped_on_ocsp_failure",
+              "discards its V2G certificate when GetCertificateStatus is answered Failed",
+              ("TC_M_25_CS",)),
+        Quirk("ev_charging_needs_not_sent",
+              "never reports the ISO 15118 EV's charging parameters (NotifyEVChargingNeeds)",
+              ("TC_K_53_CS", "TC_K_58_CS")),
+        Quirk("ev_charging_schedule_not_sent",
+              "never reports the ISO 15118 EV's charging schedule (NotifyEVChargingSchedule)",
+              ("TC_K_53_CS", "TC_K_58_CS")),
+        Quirk("ev_schedule_exceeds_profile",
+              "offers the EV its own maximum instead of the TxProfile's limit (the EV's schedule "
+              "exceeds the CSMS's limit)", ("TC_K_53_CS", "TC_K_58_CS")),
+        Quirk("ev_renegotiation_ignored",
+              "accepts a new TxProfile during an ISO 15118 session but never renegotiates the "
+              "EV's schedule", ("TC_K_58_CS",)),
         # ---- power stage (the power-delivery suite, suites/power) ----
         Quirk("power_slow_regulation",
               "the current loop is sluggish: 3 s settling and a 15 A/s ramp limit",

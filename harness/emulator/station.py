@@ -32,6 +32,7 @@ from harness.emulator.evse import Connector, Evse
 from harness.emulator.local_auth_list import LocalAuthList
 from harness.emulator.metering import Metering
 from harness.emulator.monitoring import run as run_monitors
+from harness.emulator.plug_and_charge import PlugAndCharge
 from harness.emulator.power_faults import meter_error, plant_params
 from harness.emulator.power_stage import PowerStage
 from harness.emulator.reservations import Reservation, Reservations
@@ -60,7 +61,7 @@ class OutMessage:
 
 
 class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservations, VehicleLink,
-                      RpcPeer):
+                      PlugAndCharge, RpcPeer):
     """An emulated charging station. ``await start()``; bench actions are its public methods."""
 
     def __init__(self, config: StationConfig) -> None:

@@ -34,6 +34,8 @@ async def install_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
     if kind not in CA_CERTIFICATE_TYPES:
         return _install_rejected("UnsupportedCertificateType", f"{kind} is not supported")
     problem = _ca_certificate_problem(p["certificate"])
+    if kind == "V2GRootCertificate" and "v2g_root_install_rejected" in st.quirks:
+        problem = "V2G root certificates are not supported"
     if problem is not None and "install_accepts_invalid_certificate" not in st.quirks:
         st.security_log.append(f"{now()} InstallCertificate {kind} rejected: {problem}")
         return _install_rejected("InvalidCertificate", problem)
@@ -146,8 +148,13 @@ async def get_installed_certificate_ids(st: EmulatedStation, p: dict[str, Any]) 
         wanted = wanted[:1]
     if "get_ids_ignores_type_filter" in st.quirks:
         wanted = []
-    chain = [{"certificateType": kind, "certificateHashData": data}
-             for kind, _, data in installed_hash_data(st) if not wanted or kind in wanted]
+    reported = {"MORootCertificate": "V2GRootCertificate"} \
+        if "mo_root_reported_as_v2g_root" in st.quirks else {}
+    chain = [{"certificateType": reported.get(kind, kind), "certificateHashData": data}
+             for kind, _, data in installed_hash_data(st)
+             if not wanted or reported.get(kind, kind) in wanted]
+    if not wanted or "V2GCertificateChain" in wanted:
+        chain += st.v2g_chain_entries()  # M03.FR.05, plug_and_charge.py
     if not chain:
         return {"status": "NotFound"}
     return {"status": "Accepted", "certificateHashDataChain": chain}
@@ -185,6 +192,7 @@ async def delete_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
 
 # ---- A02 / A03: the Charging Station certificate ----------------------------------------------
 STATION_CERTIFICATE = "ChargingStationCertificate"
+V2G_CERTIFICATE = "V2GCertificate"  # A03: the SECC's ISO 15118 certificate (plug_and_charge.py)
 
 
 def own_certificate_hash(st: EmulatedStation, algorithm: str = "SHA256") -> dict[str, str] | None:
@@ -197,29 +205,36 @@ def own_certificate_hash(st: EmulatedStation, algorithm: str = "SHA256") -> dict
     return _hash_data(chain[0], issuer, algorithm)
 
 
-def _csr_pem(st: EmulatedStation) -> str:
+def _csr_pem(st: EmulatedStation, kind: str = STATION_CERTIFICATE) -> str:
     """A02.FR.02 / A02.FR.03: a fresh P-256 key, and its CSR with CN = the station identity and
-    O = SecurityCtrlr.OrganizationName."""
+    O = SecurityCtrlr.OrganizationName (for a V2GCertificate: the ISO15118Ctrlr subject)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, st.dm.get("SecurityCtrlr", "OrganizationName")),
-        x509.NameAttribute(NameOID.COMMON_NAME, st.config.station_id),
-    ])
+    if kind == V2G_CERTIFICATE:
+        subject = st.v2g_csr_subject()
+    else:
+        subject = x509.Name([
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, st.dm.get("SecurityCtrlr", "OrganizationName")),
+            x509.NameAttribute(NameOID.COMMON_NAME, st.config.station_id),
+        ])
     csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
-    st.csr_key = key  # type: ignore[attr-defined]  # never leaves the station (A02.FR.05)
+    if kind == V2G_CERTIFICATE:
+        st.v2g_csr_key = key
+    else:
+        st.csr_key = key  # type: ignore[attr-defined]  # never leaves the station (A02.FR.05)
     return csr.public_bytes(serialization.Encoding.PEM).decode()
 
 
-async def request_signing(st: EmulatedStation) -> None:
+async def request_signing(st: EmulatedStation, kind: str = STATION_CERTIFICATE) -> None:
     """Send SignCertificate with a new CSR; after an Accepted answer, repeat it when no
     CertificateSigned comes within CertSigningWaitMinimum, doubling the wait, at most
     CertSigningRepeatTimes times (A02.FR.17 to A02.FR.19). Not after a Rejected answer."""
     if "no_sign_certificate_on_trigger" in st.quirks:
         return
-    csr = _csr_pem(st)
+    csr = _csr_pem(st, kind)
     st.csr_round = getattr(st, "csr_round", 0) + 1  # type: ignore[attr-defined]
     this_round = st.csr_round  # type: ignore[attr-defined]
-    payload = {"csr": csr, "certificateType": STATION_CERTIFICATE}
+    payload = {"csr": csr, "certificateType": STATION_CERTIFICATE
+               if "v2g_csr_wrong_type" in st.quirks else kind}
     wait = float(st.dm.get_int("SecurityCtrlr", "CertSigningWaitMinimum"))
     for attempt in range(st.dm.get_int("SecurityCtrlr", "CertSigningRepeatTimes") + 1):
         if attempt:
@@ -281,6 +296,9 @@ async def certificate_signed(st: EmulatedStation, p: dict[str, Any]) -> Result:
     it (A02.FR.08); an invalid one is discarded: Rejected and a SecurityEventNotification
     InvalidChargingStationCertificate (A02.FR.07)."""
     kind = p.get("certificateType", STATION_CERTIFICATE)
+    if kind == V2G_CERTIFICATE:
+        st.csr_round = getattr(st, "csr_round", 0) + 1  # type: ignore[attr-defined]  # no repeat
+        return st.v2g_certificate_signed(p["certificateChain"])
     if kind != STATION_CERTIFICATE:
         return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedCertificateType"}}
     st.csr_round = getattr(st, "csr_round", 0) + 1  # type: ignore[attr-defined]  # no repeat

@@ -141,4 +141,9 @@ async def trigger_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
             await certificates.request_signing(st)
 
         return {"status": "Accepted"}, sign
+    if what == "SignV2GCertificate":
+        async def sign_v2g() -> None:  # A03: the SECC's V2G certificate
+            await certificates.request_signing(st, certificates.V2G_CERTIFICATE)
+
+        return {"status": "Accepted"}, sign_v2g
     return {"status": "NotImplemented"}

@@ -33,7 +33,8 @@ async def set_charging_profile(st: EmulatedStation, p: dict[str, Any]) -> Result
                 "statusInfo": {"reasonCode": exc.reason, "additionalInfo": exc.info[:512]}}
     cp.install(st, evse_id, profile)
     cp.apply_limits(st)
-    return {"status": "Accepted"}
+    follow_up = st.hlc_schedule_follow_up(evse_id, profile)  # ISO 15118 EV: K15 / K17
+    return ({"status": "Accepted"}, follow_up) if follow_up else {"status": "Accepted"}
 
 
 @handles("ClearChargingProfile")
