@@ -77,26 +77,29 @@ def _client_certificate(move: Move) -> x509.Certificate:
 
 
 # ---- A02: the CSMS asks for a new certificate ----------------------------------------------
-async def request_csr(station: StationSession, bench: Bench
+async def request_csr(station: StationSession, bench: Bench, *,
+                      trigger: str = "SignChargingStationCertificate",
+                      certificate_type: str = STATION_CERTIFICATE,
                       ) -> tuple[Message, x509.CertificateSigningRequest]:
-    """TriggerMessage SignChargingStationCertificate (Accepted, F06.FR.04) and the station's
-    SignCertificate with a PEM CSR for a ChargingStationCertificate (A02.FR.02, A02.FR.03)."""
+    """TriggerMessage ``trigger`` (Accepted, F06.FR.04) and the station's SignCertificate with a
+    PEM CSR (A02.FR.02, A02.FR.03, F06.FR.05) for ``certificate_type``. For the station's own
+    certificate the type may be left out (it is the default); for the V2G one (A03) it may not."""
     mark = station.journal.mark()
-    reply = await station.call("TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"})
+    reply = await station.call("TriggerMessage", {"requestedMessage": trigger})
     assert reply["status"] == "Accepted", (
-        f"TriggerMessage SignChargingStationCertificate: expected Accepted (F06.FR.04), the "
-        f"station answered {reply['status']}")
+        f"TriggerMessage {trigger}: expected Accepted (F06.FR.04), the station answered "
+        f"{reply['status']}")
     try:
         message = await station.expect("SignCertificate", within=_timeout(bench), since=mark)
     except ExpectTimeout as exc:
         raise AssertionError(
-            "after accepting TriggerMessage SignChargingStationCertificate the station must "
-            "generate a new key pair and send SignCertificate with its CSR (A02.FR.02, "
-            f"A02.FR.03, F06.FR.05): {exc}") from None
+            f"after accepting TriggerMessage {trigger} the station must generate a new key pair "
+            f"and send SignCertificate with its CSR (A02.FR.02, A02.FR.03, F06.FR.05): {exc}") from None
     kind = message.get("certificateType")
-    assert kind in (None, STATION_CERTIFICATE), (
-        f"SignCertificate after TriggerMessage SignChargingStationCertificate: certificateType "
-        f"{kind!r}, expected {STATION_CERTIFICATE}")
+    allowed = (None, STATION_CERTIFICATE) if certificate_type == STATION_CERTIFICATE else (certificate_type,)
+    assert kind in allowed, (
+        f"SignCertificate after TriggerMessage {trigger}: certificateType {kind!r}, expected "
+        f"{certificate_type}")
     try:
         csr = x509.load_pem_x509_csr(str(message["csr"]).encode())
     except ValueError as exc:

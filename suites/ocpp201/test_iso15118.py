@@ -32,6 +32,7 @@ from harness.bench import Bench
 from harness.csms.session import ExpectTimeout, Message, StationSession, dig
 from harness.pki import Issued, PncPki, certificate_hash_data, ocsp_url_of, sign_csr
 from suites.ocpp201.support import first_connector, get_variable
+from suites.ocpp201.test_a_certificates import request_csr
 from suites.ocpp201.test_d_local_auth_list import (
     LocalList,
     end_session,
@@ -160,30 +161,10 @@ async def test_get_ids_mo_root(station: StationSession, cas: CaStore, pnc_pki: P
 
 # ---- A03: the station's V2G certificate ------------------------------------------------------
 async def request_v2g_csr(station: StationSession, bench: Bench) -> x509.CertificateSigningRequest:
-    """TriggerMessage SignV2GCertificate (Accepted, F06.FR.04) and the station's
-    SignCertificate with a PEM CSR for a V2GCertificate (A02.FR.02, A02.FR.03, F06.FR.05)."""
-    mark = station.journal.mark()
-    reply = await station.call("TriggerMessage", {"requestedMessage": "SignV2GCertificate"})
-    assert reply["status"] == "Accepted", (
-        f"TriggerMessage SignV2GCertificate: expected Accepted (F06.FR.04), the station answered "
-        f"{reply['status']}")
-    try:
-        message = await station.expect("SignCertificate", within=_timeout(bench), since=mark)
-    except ExpectTimeout as exc:
-        raise AssertionError(
-            "after accepting TriggerMessage SignV2GCertificate the station must generate a new "
-            "key pair and send SignCertificate with its CSR (A02.FR.02, A02.FR.03, F06.FR.05): "
-            f"{exc}") from None
-    kind = message.get("certificateType")
-    assert kind == V2G_CERTIFICATE, (
-        f"SignCertificate after TriggerMessage SignV2GCertificate: certificateType {kind!r}, "
-        f"expected {V2G_CERTIFICATE} (the CSR is for the ISO 15118 certificate)")
-    try:
-        csr = x509.load_pem_x509_csr(str(message["csr"]).encode())
-    except ValueError as exc:
-        raise AssertionError(f"SignCertificate.csr is not a PEM encoded PKCS#10 request "
-                             f"(A02.FR.03): {exc}") from None
-    assert csr.is_signature_valid, "SignCertificate.csr: the CSR's signature does not verify"
+    """TriggerMessage SignV2GCertificate and the station's SignCertificate with a PEM CSR for a
+    V2GCertificate (A03 uses A02's exchange)."""
+    _, csr = await request_csr(station, bench, trigger="SignV2GCertificate",
+                               certificate_type=V2G_CERTIFICATE)
     return csr
 
 
