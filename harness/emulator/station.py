@@ -539,6 +539,11 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         e.connectors[connector].protection_fault = False
         if e.tx is not None and self.dm.get_bool("TxCtrlr", "StopTxOnEVSideDisconnect"):
             e.id_token = None  # E09: the disconnect deauthorizes the transaction
+        elif e.tx is None and e.plugged is None:
+            # An authorization that never became a transaction (the power path never closed)
+            # belonged to the EV that just left; the next EV starts from scratch.
+            e.id_token = None
+            e.remote_start_id = None
         self._evaluate(e, "EVCommunicationLost", "EVDisconnected")
         self.check_pending_reset()
 
