@@ -21,9 +21,12 @@ from harness import catalog
 from harness.bench import Bench, BenchError, csms_config, default_bench_path, load_bench
 from harness.csms.files import FileServer
 from harness.csms.ftp import FtpFileServer
+from harness.csms.ocpp16.preconditions import Baseline16
+from harness.csms.ocpp16.preconditions import ensure_core_preconditions as ensure_core_preconditions_16
 from harness.csms.server import CsmsServer
 from harness.csms.session import StationSession
 from harness.emulator.config import StationConfig
+from harness.emulator.ocpp16 import EmulatedStation16
 from harness.emulator.quirks import QUIRKS
 from harness.emulator.station import EmulatedStation
 from harness.evidence import interop_matrix, steps
@@ -47,6 +50,9 @@ MARK_KEY = pytest.StashKey[int]()
 MEASUREMENTS_KEY = pytest.StashKey[MeasurementLog]()
 INTEROP_KEY = pytest.StashKey[list[interop_matrix.Cell]]()
 CSMS_KEY = pytest.StashKey[CsmsServer]()
+# The emulated station for each OCPP version: one station, a 1.6J edge over it (DESIGN.md).
+STATION_CLASSES: dict[str, type[EmulatedStation]] = {"2.0.1": EmulatedStation, "2.1": EmulatedStation,
+                                                     "1.6": EmulatedStation16}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +78,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "profile(*names): certification profile(s) the test belongs to",
         "case(case_id, source): a harness case outside the OCTT catalogue (power, interop), "
         "with the clause it checks, e.g. case('PWR_03', 'IEC 61851-23 ...')",
+        "ocpp_version(version): the OCPP version the test speaks ('2.0.1', '1.6'); skip unless "
+        "the bench's station.ocpp_version is that (default: from the suite directory)",
     ):
         config.addinivalue_line("markers", line)
 
@@ -128,8 +136,28 @@ def _case_id(item: pytest.Item) -> str | None:
     return None
 
 
+# Suites written for one OCPP version, by directory (an ``ocpp_version`` marker overrides).
+SUITE_VERSIONS = {"ocpp201": "2.0.1", "ocpp16": "1.6"}
+
+
+def _ocpp_version_of(item: pytest.Item) -> str | None:
+    mark = item.get_closest_marker("ocpp_version")
+    if mark is not None and mark.args:
+        return str(mark.args[0])
+    parts = item.path.parts if item.path else ()
+    if "suites" in parts:
+        return next((SUITE_VERSIONS[p] for p in parts if p in SUITE_VERSIONS), None)
+    return None
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _bind_allure_parent(item)  # allure's own setup wrapper has created the result by now
+    version = _ocpp_version_of(item)
+    if version is not None:
+        bench = _bench(item.config)
+        if bench.station.ocpp_version != version:
+            pytest.skip(f"an OCPP {version} case; station {bench.station.id} speaks OCPP "
+                        f"{bench.station.ocpp_version} (station.ocpp_version in {bench.path})")
     case = item.get_closest_marker("case")
     if case is not None:
         _label_case(item, case)
@@ -280,7 +308,7 @@ async def emulated_station(
         roots.append(pki.csms_root.pem)
     config.client_cert_pem = config.client_cert_pem or pki.station_cert.chain_pem
     config.client_key_pem = config.client_key_pem or pki.station_cert.key_pem
-    station = EmulatedStation(config)
+    station = STATION_CLASSES[config.ocpp_version](config)
     await station.start()
     try:
         yield station
@@ -385,9 +413,10 @@ def operator(request: pytest.FixtureRequest, bench: Bench,
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def baseline(bench: Bench, csms: CsmsServer, emulated_station: Any) -> Baseline:
-    """Variable values the station had when the run began, restored after tests change them."""
-    return Baseline(bench)
+async def baseline(bench: Bench, csms: CsmsServer, emulated_station: Any) -> Baseline | Baseline16:
+    """Variable values (1.6: configuration keys) the station had when the run began, restored
+    after tests change them."""
+    return Baseline16(bench) if bench.station.ocpp_version == "1.6" else Baseline(bench)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -397,7 +426,7 @@ async def station(
     csms: CsmsServer,
     emulated_station: EmulatedStation | None,
     operator: SkippingOperator,
-    baseline: Baseline,
+    baseline: Baseline | Baseline16,
 ) -> AsyncIterator[StationSession]:
     """The session of the station under test, in the Core preconditions (Accepted, idle, no
     transaction, known variable values). Its journal is attached to the test's report
@@ -411,7 +440,10 @@ async def station(
     request.node.stash[MARK_KEY] = mark
     try:
         with steps.step("precondition: station connected, Accepted, idle"):
-            await ensure_core_preconditions(session, bench, operator, baseline, connect_within)
+            if isinstance(baseline, Baseline16):
+                await ensure_core_preconditions_16(session, bench, operator, baseline, connect_within)
+            else:
+                await ensure_core_preconditions(session, bench, operator, baseline, connect_within)
         mark = session.begin_test()
         request.node.stash[MARK_KEY] = mark
         yield session

@@ -1,4 +1,5 @@
-"""How a conformant CSMS answers station-initiated requests (OCPP 2.0.1).
+"""How a conformant CSMS answers station-initiated requests (OCPP 2.0.1; 1.6 answers are in
+:mod:`harness.csms.ocpp16.responders`, from the same policy).
 
 Each responder takes the session and the station's message and returns the response payload.
 Tests override single actions with ``station.respond(action, fn)`` for the current test only.
@@ -40,7 +41,11 @@ class CsmsPolicy:
             return "Invalid"
         return self.id_tokens.get(id_token.get("idToken", ""), "Invalid")
 
-    def responders(self) -> dict[str, Responder]:
+    def responders(self, version: str = "2.0.1") -> dict[str, Responder]:
+        if version == "1.6":
+            from harness.csms.ocpp16 import responders as ocpp16
+
+            return ocpp16.responders(self)
         empty: Callable[[StationSession, Message], dict[str, Any]] = lambda s, m: {}  # noqa: E731
 
         def boot(session: StationSession, m: Message) -> dict[str, Any]:

@@ -69,11 +69,12 @@ class CsmsServer:
 
     def session(self, station_id: str) -> StationSession:
         if station_id not in self.sessions:
+            version = SUBPROTOCOLS[self.config.subprotocols[0]]
             self.sessions[station_id] = StationSession(
                 station_id,
-                SUBPROTOCOLS[self.config.subprotocols[0]],
+                version,
                 message_timeout=self.config.message_timeout,
-                responders=self.config.policy.responders(),
+                responders=self.config.policy.responders(version),
             )
         return self.sessions[station_id]
 

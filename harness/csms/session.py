@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.csms.journal import CSMS_TO_STATION, STATION_TO_CSMS, Entry, Journal
+from harness.csms.ocpp16 import state as ocpp16_state
 from harness.evidence.steps import step
 from harness.protocols import ocppj
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError, MessageType
@@ -251,6 +252,11 @@ class StationSession(RpcPeer):
             entry.payload = frame.payload
             if frame.type is MessageType.CALLRESULT and frame.action == "BootNotification":
                 self.state.boot_status = frame.payload.get("status")
+            if frame.type is MessageType.CALLRESULT and self.version == "1.6":
+                request = next((e.payload for e in reversed(self.journal.entries)
+                                if e.unique_id == frame.unique_id and e.direction == STATION_TO_CSMS
+                                and e.message_type == "CALL"), None)
+                ocpp16_state.track_reply(self.state, frame.action or "", request or {}, frame.payload)
 
     def on_violation(self, kind: str, detail: str, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
@@ -288,6 +294,9 @@ class StationSession(RpcPeer):
     def _track(self, frame: Frame) -> None:
         """Keep StationState current from the station's own requests."""
         p = frame.payload
+        if self.version == "1.6":
+            ocpp16_state.track_call(self.state, frame.action or "", p)
+            return
         if frame.action == "BootNotification":
             self.state.boot = p
             self.state.boot_status = None  # until the CSMS answers
