@@ -11,8 +11,6 @@ the middle of a session. Faults: ``stalled`` (reads commands, answers nothing) a
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from typing import Any, Protocol
 
 from instruments.sim.server import ScpiSimulator
@@ -161,29 +159,9 @@ class EvBoxSimulator(ScpiSimulator):
         self.cp, self.pp = "A", "open"
 
     # ---- serving ----------------------------------------------------------------------
-    def _serve(self, conn: socket.socket) -> None:
-        buffer = b""
-        try:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buffer += data
-                while b"\n" in buffer:
-                    raw, buffer = buffer.split(b"\n", 1)
-                    line = raw.decode("latin-1").strip()
-                    if not line:
-                        continue
-                    reply = self.execute(line) if len(line) <= 120 else "ERR 2 line too long"
-                    if not self.stalled:
-                        conn.sendall(reply.encode("latin-1") + b"\n")
-        finally:
-            self._connections.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
+    def respond(self, line: str) -> bytes:
+        reply = self.execute(line) if len(line) <= 120 else "ERR 2 line too long"
+        return reply.encode("latin-1") + b"\n"
 
 
 def _one(args: list[str], usage: str) -> str:

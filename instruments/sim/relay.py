@@ -13,8 +13,6 @@ framing (and so ``_serve``) differs.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 from collections.abc import Callable
 
 from instruments.sim.server import ScpiSimulator
@@ -104,33 +102,12 @@ class RelayBoardSimulator(ScpiSimulator):
             self.on_change(channel, on)  # outside the lock: the callback may read the board
 
     # ---- serving ----------------------------------------------------------------------
-    def _serve(self, conn: socket.socket) -> None:
-        buffer = b""
-        try:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(4096)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buffer += data
-                while True:
-                    cut = min((k for k in (buffer.find(b"\r"), buffer.find(b"\n")) if k >= 0), default=-1)
-                    if cut < 0:
-                        break
-                    raw, buffer = buffer[:cut], buffer[cut + 1:]
-                    line = raw.decode("latin-1").strip()
-                    if not line:
-                        continue  # the LF of a CR LF ending, or an empty line
-                    answer = self.execute(line)
-                    if self.stalled:
-                        continue
-                    reply = line.encode("latin-1") + EOL
-                    if answer is not None:
-                        reply += answer.encode("latin-1") + EOL
-                    conn.sendall(reply + PROMPT)
-        finally:
-            self._connections.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
+    line_ends = (b"\r", b"\n")
+
+    def respond(self, line: str) -> bytes:
+        """The board echoes the command, then its answer (if any), then the prompt."""
+        answer = self.execute(line)
+        reply = line.encode("latin-1") + EOL
+        if answer is not None:
+            reply += answer.encode("latin-1") + EOL
+        return reply + PROMPT

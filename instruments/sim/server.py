@@ -81,6 +81,7 @@ class ScpiSimulator:
 
     identity = "Harness,Simulated instrument,SIM0001,1.0"
     termination = b"\n"
+    line_ends: tuple[bytes, ...] = (b"\n",)  # one byte each
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host, self.port = host, port
@@ -213,7 +214,15 @@ class ScpiSimulator:
             thread.start()
             self._threads.append(thread)
 
+    def respond(self, line: str) -> bytes | None:
+        """What goes back for one received line: the query replies joined by ";" (None: the
+        line had no query). Line-protocol simulators (relay board, EV box) override it."""
+        replies = self.handle(line)
+        return b";".join(replies) + self.termination if replies else None
+
     def _serve(self, conn: socket.socket) -> None:
+        """Read lines (ended by any of ``line_ends``), answer each; a stalled instrument
+        still executes what it receives but answers nothing."""
         buffer = b""
         try:
             while not self._stop.is_set():
@@ -224,14 +233,18 @@ class ScpiSimulator:
                 if not data:
                     return
                 buffer += data
-                while self.termination in buffer:
-                    raw, buffer = buffer.split(self.termination, 1)
-                    line = raw.decode("latin-1").strip("\r ")
+                while True:
+                    cut = min((k for k in (buffer.find(end) for end in self.line_ends) if k >= 0),
+                              default=-1)
+                    if cut < 0:
+                        break
+                    raw, buffer = buffer[:cut], buffer[cut + 1:]
+                    line = raw.decode("latin-1").strip()
                     if not line:
-                        continue
-                    replies = self.handle(line)
-                    if replies and not self.stalled:
-                        conn.sendall(b";".join(replies) + self.termination)
+                        continue  # an empty line, or the LF of a CR LF ending
+                    reply = self.respond(line)
+                    if reply is not None and not self.stalled:
+                        conn.sendall(reply)
         finally:
             self._connections.discard(conn)
             with contextlib.suppress(OSError):
