@@ -322,7 +322,7 @@ def _station(data: Any, at: At, env: Mapping[str, str]) -> StationSpec:
             at.child("password").fail(f"expected 16..40 characters, got {len(password)}")
     elif profile in (1, 2):
         at.child("password").fail(f"required for security_profile {profile} (HTTP Basic auth)")
-    known_profiles = catalog.profiles() if version == "2.0.1" else None
+    known_profiles = catalog.profiles(version) if version in catalog.VERSIONS else None
     profiles = tuple(
         check_choice(p, at.child("profiles").child(i), known_profiles) if known_profiles else
         check_str(p, at.child("profiles").child(i))

@@ -25,14 +25,17 @@ Handler = Callable[[argparse.Namespace], int]
 
 # ---- coverage ---------------------------------------------------------------------------
 def cmd_coverage(args: argparse.Namespace) -> int:
+    from harness import catalog
     from harness.coverage import compute, default_suites_dir, format_text
 
     suites = Path(args.suites) if args.suites else default_suites_dir()
-    report = compute(suites)
+    versions = [args.ocpp_version] if args.ocpp_version else list(catalog.VERSIONS)
+    reports = [compute(suites, version=v) for v in versions]
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        data = [r.to_json() for r in reports]
+        print(json.dumps(data[0] if args.ocpp_version else data, indent=2))
     else:
-        print(format_text(report, all_missing=args.missing))
+        print("\n\n".join(format_text(r, all_missing=args.missing) for r in reports))
     return 0
 
 
@@ -166,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--missing", action="store_true", help="list all missing ids, "
                    "conditional ones too (default: missing mandatory ids only)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--ocpp-version", choices=("2.0.1", "1.6"), metavar="V",
+                   help="one version's catalogue (default: 2.0.1 and 1.6, one after the other)")
 
     p = add("emulate", cmd_emulate, "run the emulated charging station against a CSMS")
     p.add_argument("--csms", required=True, metavar="URL",

@@ -76,6 +76,7 @@ class CoverageReport:
     uses: list[MarkerUse]
     profiles: list[ProfileCoverage]
     unknown: list[MarkerUse]  # ids not in the catalogue (typos) or not for the station side
+    version: str = "2.0.1"
 
     @property
     def implemented(self) -> set[str]:
@@ -83,6 +84,7 @@ class CoverageReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "ocpp_version": self.version,
             "suites_dir": str(self.suites_dir),
             "files_scanned": self.files,
             "implemented": sorted(self.implemented),
@@ -154,9 +156,12 @@ def _strings(node: ast.AST) -> Iterable[str]:
 
 
 def compute(suites_dir: Path, cases: Mapping[str, catalog.TestCase] | None = None,
-            sut: str = "CS") -> CoverageReport:
-    """Compare the suites' ``octt`` ids with the catalogue's cases for ``sut``."""
-    cases = catalog.load() if cases is None else cases
+            sut: str = "CS", version: str = "2.0.1") -> CoverageReport:
+    """Compare the suites' ``octt`` ids with the catalogue's cases of ``version`` for ``sut``.
+
+    Ids of the other versions' catalogues are not "unknown" here: they are counted in the
+    report of their own version."""
+    cases = catalog.load(version) if cases is None else cases
     files, uses = scan(suites_dir)
     ours = {cid: c for cid, c in cases.items() if c.sut == sut}
     implemented = {u.case_id for u in uses if u.case_id in ours}
@@ -165,14 +170,16 @@ def compute(suites_dir: Path, cases: Mapping[str, catalog.TestCase] | None = Non
         for profile, kind in case.applicability.items():
             pc = profiles.setdefault(profile, ProfileCoverage(profile, implemented=implemented))
             (pc.mandatory if kind == "M" else pc.conditional).append(case.id)
-    unknown = [u for u in uses if u.case_id not in ours]
-    return CoverageReport(suites_dir, files, uses, list(profiles.values()), unknown)
+    others = {cid for v in catalog.VERSIONS if v != version for cid in catalog.load(v)}
+    unknown = [u for u in uses if u.case_id not in ours and u.case_id not in others]
+    return CoverageReport(suites_dir, files, [u for u in uses if u.case_id not in others],
+                          list(profiles.values()), unknown, version)
 
 
 def format_text(report: CoverageReport, all_missing: bool = False) -> str:
     """The human summary: per profile counts, then missing ids (mandatory, or all)."""
-    lines = [f"OCTT coverage of {report.suites_dir} ({report.files} test files, "
-             f"{len(report.implemented)} catalogue cases implemented)", ""]
+    lines = [f"OCPP {report.version}: OCTT coverage of {report.suites_dir} ({report.files} "
+             f"test files, {len(report.implemented)} catalogue cases implemented)", ""]
     width = max((len(p.profile) for p in report.profiles), default=7)
     lines.append(f"{'profile':<{width}}  {'mandatory':>11}  {'conditional':>11}")
     for p in report.profiles:

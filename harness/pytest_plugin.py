@@ -106,8 +106,9 @@ def _profiles_of(item: pytest.Item) -> set[str]:
     for mark in item.iter_markers("profile"):
         names.update(mark.args)
     octt = item.get_closest_marker("octt")
-    if octt and octt.args and octt.args[0] in catalog.load():
-        names.update(catalog.load()[octt.args[0]].applicability)
+    case = catalog.find(octt.args[0]) if octt and octt.args else None
+    if case is not None:
+        names.update(case.applicability)
     return names
 
 
@@ -171,14 +172,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.skip(f"station {bench.station.id} does not claim {', '.join(missing)} "
                         f"(feature sheet in {bench.path})")
     case_id = octt.args[0]
-    case = catalog.load().get(case_id)
+    case = catalog.find(case_id)
     if case is None:
         raise pytest.UsageError(f"{item.nodeid}: unknown OCTT id {case_id!r}")
     claimed = set(bench.station.profiles) | {"Core"}
     if not set(case.applicability) & claimed:
         pytest.skip(f"{case_id} belongs to {', '.join(case.applicability)}, which "
                     f"{bench.station.id} does not claim")
-    _label(item, case_id, bench)
+    _label(item, case, bench)
 
 
 def _label_case(item: pytest.Item, mark: pytest.Mark) -> None:
@@ -196,11 +197,11 @@ def _label_case(item: pytest.Item, mark: pytest.Mark) -> None:
     allure.dynamic.parameter("station", _bench(item.config).station.id, excluded=False)
 
 
-def _label(item: pytest.Item, case_id: str, bench: Bench) -> None:
+def _label(item: pytest.Item, case: catalog.TestCase, bench: Bench) -> None:
     """Allure labels: OCTT id, block as feature, profile as epic; station as a parameter."""
     import allure
 
-    info = allure_labels(case_id)
+    info = allure_labels(case.id, case.version)
     for name, value in info.labels:
         allure.dynamic.label(name, value)
     allure.dynamic.parameter("station", bench.station.id, excluded=False)
@@ -223,10 +224,11 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     """Title the Allure result "<OCTT id> <case name>" (allure-pytest names it at the end of
     setup, so doing it earlier would be overwritten)."""
     octt = item.get_closest_marker("octt")
-    if octt is not None and octt.args and octt.args[0] in catalog.load():
+    known = catalog.find(octt.args[0]) if octt is not None and octt.args else None
+    if known is not None:
         import allure
 
-        allure.dynamic.title(allure_labels(octt.args[0]).title)
+        allure.dynamic.title(allure_labels(known.id, known.version).title)
     case = item.get_closest_marker("case")
     if case is not None and case.args:
         import allure
@@ -495,7 +497,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     sessions = server.sessions if server is not None else {}
     boot = sessions[bench.station.id].state.boot if bench.station.id in sessions else None
     props = {**station_properties(boot, bench.station.id), **harness_properties(),
-             "Bench": str(bench.path or "")}
+             "Station.OcppVersion": bench.station.ocpp_version, "Bench": str(bench.path or "")}
     write_environment(Path(results), props)
     cells = session.config.stash.get(INTEROP_KEY, [])
     if cells:

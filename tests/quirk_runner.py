@@ -9,6 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ROOT / "suites"
+BENCH_16 = ROOT / "fixtures" / "benches" / "emulated-16.yaml"  # the emulated 1.6J station
 # Failures a suite is allowed to produce: assertion-style verdicts, never harness crashes.
 VERDICT_TYPES = ("AssertionError", "ExpectTimeout", "UnexpectedMessage", "CallErrorReply",
                  "CallTimeout", "assert ")

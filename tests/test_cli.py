@@ -47,12 +47,28 @@ def test_coverage_missing_lists_conditional_too(suites: Path,
 
 
 def test_coverage_json(suites: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["coverage", "--suites", str(suites), "--json"], capsys)
+    code, out, _ = run(["coverage", "--suites", str(suites), "--json", "--ocpp-version", "2.0.1"],
+                       capsys)
     data = json.loads(out)
     assert code == 0 and data["implemented"] == ["TC_B_01_CS"]
     core = next(p for p in data["profiles"] if p["profile"] == "Core")
     assert core["mandatory"]["implemented"] == 1
     assert "TC_B_01_CS" not in core["mandatory"]["missing"]
+
+
+def test_coverage_counts_each_version_against_its_own_catalogue(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "test_a.py").write_text(
+        'import pytest\n@pytest.mark.octt("TC_B_01_CS")\ndef test_boot(): pass\n'
+        '@pytest.mark.octt("TC_001_CS")\ndef test_boot16(): pass\n')
+    code, out, _ = run(["coverage", "--suites", str(tmp_path), "--json"], capsys)
+    by_version = {r["ocpp_version"]: r for r in json.loads(out)}
+    assert code == 0 and set(by_version) == {"2.0.1", "1.6"}
+    assert by_version["2.0.1"]["implemented"] == ["TC_B_01_CS"]
+    assert by_version["1.6"]["implemented"] == ["TC_001_CS"]
+    assert not by_version["1.6"]["unknown_ids"] and not by_version["2.0.1"]["unknown_ids"]
+    _, text, _ = run(["coverage", "--suites", str(tmp_path)], capsys)
+    assert "OCPP 2.0.1:" in text and "OCPP 1.6:" in text and "Remote Trigger" in text
 
 
 def test_coverage_bad_dir_is_a_clean_error(tmp_path: Path,

@@ -182,7 +182,7 @@ def test_ocpp16_suite_passes_on_the_emulated_16_bench(pytester: pytest.Pytester)
         str(ROOT / "suites" / "ocpp16"), "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT),
         "--bench", str(BENCH_16), "-p", "no:randomly", "-q")
     outcomes = result.parseoutcomes()
-    assert outcomes.get("passed", 0) >= 15 and not outcomes.get("failed") and not outcomes.get("errors"), \
+    assert outcomes.get("passed", 0) >= 13 and not outcomes.get("failed") and not outcomes.get("errors"), \
         result.stdout.str()[-3000:]
 
 

@@ -56,9 +56,15 @@ def station_properties(boot_payload: dict[str, Any] | None, station_id: str,
 
     Values the station did not send are "unknown" (a station that never booted says so).
     """
-    station = (boot_payload or {}).get("chargingStation") or {}
-    fields = {"Vendor": "vendorName", "Model": "model", "SerialNumber": "serialNumber",
-              "Firmware": "firmwareVersion"}
+    boot = boot_payload or {}
+    if "chargingStation" in boot:  # OCPP 2.0.1
+        station = boot["chargingStation"] or {}
+        fields = {"Vendor": "vendorName", "Model": "model", "SerialNumber": "serialNumber",
+                  "Firmware": "firmwareVersion"}
+    else:  # OCPP 1.6 names the same fields at the top level
+        station = boot
+        fields = {"Vendor": "chargePointVendor", "Model": "chargePointModel",
+                  "SerialNumber": "chargePointSerialNumber", "Firmware": "firmwareVersion"}
     props = {f"{prefix}.Id": station_id}
     for name, field in fields.items():
         value = station.get(field)

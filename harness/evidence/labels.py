@@ -56,7 +56,7 @@ def allure_labels(octt_id: str, version: str = "2.0.1") -> CaseLabels:
         raise KeyError(f"{octt_id!r} is not an OCTT test case of OCPP {version}{hint}")
     labels: list[tuple[str, str]] = [
         ("as_id", case.id),
-        ("feature", f"{case.block} {case.block_name}"),
+        ("feature", case.feature),
     ]
     labels += [("epic", f"OCPP {version} {profile}") for profile in case_profiles(case)]
     stories = dict.fromkeys(

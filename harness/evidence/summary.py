@@ -34,8 +34,17 @@ _SEVERITY = {"failed": 0, "broken": 1, "skipped": 2, "passed": 3}
 
 
 def write_summary(results_dir: Path, out_dir: Path, sut: str = "CS",
-                  version: str = "2.0.1") -> dict[str, Any]:
-    """Build the summary of ``results_dir`` and write ``summary.json`` / ``summary.md``."""
+                  version: str | None = None) -> dict[str, Any]:
+    """Build the summary of ``results_dir`` and write ``summary.json`` / ``summary.md``.
+
+    ``version``: the OCPP version whose catalogue the cases are counted against; by default
+    the one the run's environment records (``Station.OcppVersion``), else 2.0.1."""
+    if version is None:
+        env_path = Path(results_dir) / ENVIRONMENT_FILE
+        environment = read_environment(env_path) if env_path.is_file() else {}
+        version = environment.get("Station.OcppVersion", "2.0.1")
+        if version not in catalog.VERSIONS:
+            version = "2.0.1"
     summary = build_summary(results_dir, sut=sut, version=version)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
