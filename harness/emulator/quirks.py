@@ -469,6 +469,13 @@ QUIRKS: dict[str, Quirk] = {
               ("PWR_13",)),
         Quirk("ocmf_register_mismatch", "the signed OCMF reading is 1 % above the plain register value",
               ("PWR_13",)),
+        # ---- OCPP 1.6J: the emulated 1.6 station (suites/ocpp16, bench emulated-16.yaml) ----
+        # -- 1.6 Core: sessions, remote control, reset, unlock, configuration, meter values --
+        # -- 1.6 Core: power failure and offline behaviour --
+        # -- 1.6 Local Auth List Management and Reservation --
+        # -- 1.6 Firmware Management, diagnostics and Remote Trigger --
+        # -- 1.6 Smart Charging --
+        # -- 1.6 Security Whitepaper --
     )
 }
 

@@ -46,7 +46,9 @@ def _local_defaults() -> dict[str, tuple[str, bool]]:
         "ConnectorPhaseRotation": ("NotApplicable", False),
         "GetConfigurationMaxKeys": (str(GET_CONFIGURATION_MAX_KEYS), True),
         "UnlockConnectorOnEVSideDisconnect": ("true", False),
-        "SupportedFeatureProfiles": ("Core,RemoteTrigger", True),
+        "SupportedFeatureProfiles": (
+            "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger",
+            True),
     }
 
 

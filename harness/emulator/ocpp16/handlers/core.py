@@ -1,41 +1,19 @@
-"""How the emulated 1.6 charge point answers Central System requests: each 1.6 request is
+"""The Core and Remote Trigger requests of a 1.6 Central System: each 1.6 request is
 said as the 2.0.1 request the shared handler (:mod:`harness.emulator.handlers`) answers, and
 the answer said back in 1.6. Only what 1.6 does differently is written here."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from harness.emulator.handlers import HANDLERS
 from harness.emulator.handlers.registry import Result
+from harness.emulator.ocpp16.handlers.registry import handles16, shared, status_map
 
 if TYPE_CHECKING:
     from harness.emulator.ocpp16.station import EmulatedStation16
 
-Handler16 = Callable[["EmulatedStation16", dict[str, Any]], Awaitable[Result]]
-HANDLERS_16: dict[str, Handler16] = {}
 _remote_start_ids = itertools.count(1)
-
-
-def handles16(action: str) -> Callable[[Handler16], Handler16]:
-    def register(fn: Handler16) -> Handler16:
-        HANDLERS_16[action] = fn
-        return fn
-
-    return register
-
-
-def _status_map(result: Result, mapping: dict[str, str]) -> Result:
-    """Rename the ``status`` of a shared handler's result, keeping its follow-up."""
-    payload, follow_up = result if isinstance(result, tuple) else (result, None)
-    payload = {"status": mapping.get(payload["status"], payload["status"])}
-    return (payload, follow_up) if follow_up is not None else payload
-
-
-async def _shared(st: EmulatedStation16, action: str, payload: dict[str, Any]) -> Result:
-    return await HANDLERS[action](st, payload)
 
 
 @handles16("RemoteStartTransaction")
@@ -54,7 +32,7 @@ async def remote_start(st: EmulatedStation16, p: dict[str, Any]) -> Result:
         if where is None:
             return {"status": "Rejected"}
         request["evseId"] = where[0]
-    return _status_map(await _shared(st, "RequestStartTransaction", request), {})
+    return status_map(await shared(st, "RequestStartTransaction", request), {})
 
 
 @handles16("RemoteStopTransaction")
@@ -62,7 +40,7 @@ async def remote_stop(st: EmulatedStation16, p: dict[str, Any]) -> Result:
     tx_id = st.tx_ids.internal(p["transactionId"])
     if tx_id is None:
         return {"status": "Rejected"}
-    return _status_map(await _shared(st, "RequestStopTransaction", {"transactionId": tx_id}), {})
+    return status_map(await shared(st, "RequestStopTransaction", {"transactionId": tx_id}), {})
 
 
 @handles16("Reset")
@@ -70,7 +48,7 @@ async def reset(st: EmulatedStation16, p: dict[str, Any]) -> Result:
     # Hard and Soft both end the transactions and reboot here; the StopTransaction reason says
     # which (HardReset / SoftReset).
     st.reset_type = p["type"]
-    return _status_map(await _shared(st, "Reset", {"type": "Immediate"}), {})
+    return status_map(await shared(st, "Reset", {"type": "Immediate"}), {})
 
 
 @handles16("ChangeAvailability")
@@ -81,7 +59,7 @@ async def change_availability(st: EmulatedStation16, p: dict[str, Any]) -> Resul
         if where is None:
             return {"status": "Rejected"}
         request["evse"] = {"id": where[0]}
-    return _status_map(await _shared(st, "ChangeAvailability", request), {})
+    return status_map(await shared(st, "ChangeAvailability", request), {})
 
 
 @handles16("UnlockConnector")
@@ -93,19 +71,19 @@ async def unlock_connector(st: EmulatedStation16, p: dict[str, Any]) -> Result:
     if evse.tx is not None:
         # 1.6 section 5.18: a transaction on the connector is stopped first (UnlockCommand).
         st._end_tx(evse, "UnlockCommand", "UnlockCommand")
-    result = await _shared(st, "UnlockConnector", {"evseId": where[0], "connectorId": where[1]})
-    return _status_map(result, {"OngoingAuthorizedTransaction": "UnlockFailed",
+    result = await shared(st, "UnlockConnector", {"evseId": where[0], "connectorId": where[1]})
+    return status_map(result, {"OngoingAuthorizedTransaction": "UnlockFailed",
                                 "UnknownConnector": "NotSupported"})
 
 
 @handles16("ClearCache")
 async def clear_cache(st: EmulatedStation16, p: dict[str, Any]) -> Result:
-    return await _shared(st, "ClearCache", {})
+    return await shared(st, "ClearCache", {})
 
 
 @handles16("DataTransfer")
 async def data_transfer(st: EmulatedStation16, p: dict[str, Any]) -> Result:
-    return await _shared(st, "DataTransfer", p)  # same fields and statuses in 1.6
+    return await shared(st, "DataTransfer", p)  # same fields and statuses in 1.6
 
 
 TRIGGERS = {"BootNotification": "BootNotification", "Heartbeat": "Heartbeat",
@@ -129,7 +107,7 @@ async def trigger_message(st: EmulatedStation16, p: dict[str, Any]) -> Result:
         if where is None:
             return {"status": "Rejected"}
         request["evse"] = {"id": where[0], "connectorId": where[1]}
-    return _status_map(await _shared(st, "TriggerMessage", request), {})
+    return status_map(await shared(st, "TriggerMessage", request), {})
 
 
 @handles16("GetConfiguration")
