@@ -4,6 +4,7 @@
 2. CSMS round-trip latency, CALL -> CALLRESULT on loopback, p50 / p99 (target p50 < 2 ms).
 3. Station requests per second one CSMS process sustains from many stations (target >= 5,000).
 4. Power suite wall time against the emulated bench and its simulated lab.
+   OCPP 1.6J suite wall time against the emulated 1.6J station.
 5. Analysis of a 10-million-sample waveform, step response + ripple spectrum (target < 1 s).
 6. SCPI round trips per second through pyvisa to an instrument simulator.
 
@@ -41,6 +42,11 @@ def core_suite_wall_time() -> dict[str, float | str]:
 
 def power_suite_wall_time() -> dict[str, float | str]:
     return _suite_wall_time([str(ROOT / "suites" / "power")])
+
+
+def ocpp16_suite_wall_time() -> dict[str, float | str]:
+    return _suite_wall_time([str(ROOT / "suites" / "ocpp16"), "--bench",
+                             str(ROOT / "fixtures" / "benches" / "emulated-16.yaml")])
 
 
 def _suite_wall_time(args: list[str]) -> dict[str, float | str]:
@@ -111,6 +117,8 @@ def main() -> None:
         print(f"Core suite wall time: {figures['core_suite']}", flush=True)
         figures["power_suite"] = power_suite_wall_time()
         print(f"Power suite wall time: {figures['power_suite']}", flush=True)
+        figures["ocpp16_suite"] = ocpp16_suite_wall_time()
+        print(f"OCPP 1.6J suite wall time (one process): {figures['ocpp16_suite']}", flush=True)
     figures["waveform"] = waveform_analysis_benchmark()
     print(f"10 M-sample waveform analysis: {figures['waveform']}", flush=True)
     figures["scpi"] = scpi_benchmark()
