@@ -10,6 +10,7 @@ import time
 import pytest
 
 from harness.bench import Bench
+from harness.csms.charger_view import ChargerView
 from harness.csms.session import StationSession
 from harness.ev.bench import EvBench
 from harness.evidence.measurements import MeasurementLog
@@ -42,8 +43,7 @@ async def test_state_sequence(station: StationSession, ev: EvBench, plug: Plug, 
     first = await _pwm_started(side, t_b, measurements)
     assert first is not None, "the EVSE did not start the PWM after state B; see the measurements"
     measurements.record("state B level", first.high_v, unit="V", low=8.0, high=10.0, source=IEC_CP)
-    await station.expect("StatusNotification", {"evseId": plug.evse, "connectorId": plug.connector,
-                                                "connectorStatus": "Occupied"})
+    await ChargerView(station, bench).expect_connector(plug.evse, plug.connector, occupied=True)
     with step("EV to state C (ready to charge)"):
         await side.set_cp_state("C")
     reading, _ = await wait_pilot(side, lambda r: 5.0 <= r.high_v <= 7.0, 0.5, "the state C level")
@@ -52,8 +52,7 @@ async def test_state_sequence(station: StationSession, ev: EvBench, plug: Plug, 
     with step("EV back to state B, then unplugged (A)"):
         await side.set_cp_state("B")
         await side.disconnect()
-    await station.expect("StatusNotification", {"evseId": plug.evse, "connectorId": plug.connector,
-                                                "connectorStatus": "Available"})
+    await ChargerView(station, bench).expect_connector(plug.evse, plug.connector, occupied=False)
 
 
 @pytest.mark.case("IOP_02", PWM_START)
@@ -186,7 +185,7 @@ async def test_proximity(ev: EvBench, plug: Plug, measurements: MeasurementLog) 
 @pytest.mark.case("IOP_09", "SAE J3400 adapters: adapter-first and vehicle-first insertion (verify)")
 @pytest.mark.parametrize("order", ["adapter-first", "vehicle-first"])
 async def test_adapter_insertion_order(station: StationSession, ev: EvBench, plug: Plug, order: str,
-                                       measurements: MeasurementLog) -> None:
+                                       bench: Bench, measurements: MeasurementLog) -> None:
     """Through an adapter, both insertion orders end in state B with 5 % PWM and no fault."""
     if plug.adapter is None:
         pytest.skip(f"{plug} has no adapter: insertion order does not apply")
@@ -204,5 +203,4 @@ async def test_adapter_insertion_order(station: StationSession, ev: EvBench, plu
     measurements.record("duty cycle", None if first is None else first.duty_pct, unit="%",
                         low=cp.HLC_DUTY_PCT - cp.HLC_DUTY_TOLERANCE_PCT,
                         high=cp.HLC_DUTY_PCT + cp.HLC_DUTY_TOLERANCE_PCT, source=HLC_DUTY)
-    await station.expect("StatusNotification", {"evseId": plug.evse, "connectorId": plug.connector,
-                                                "connectorStatus": "Occupied"})
+    await ChargerView(station, bench).expect_connector(plug.evse, plug.connector, occupied=True)

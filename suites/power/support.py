@@ -21,7 +21,8 @@ import pytest
 
 from harness.analysis.waveform import Waveform
 from harness.bench import Bench
-from harness.csms.session import Message, StationSession
+from harness.csms.charger_view import ChargerView, Ended, Started
+from harness.csms.session import StationSession
 from harness.evidence import plots
 from harness.evidence.steps import step
 from harness.lab.facade import Lab
@@ -64,16 +65,17 @@ class PowerSession:
     lab: Lab
     load: DcLoad
     station: StationSession
-    started: Message
+    view: ChargerView
+    started: Started
     requested_a: float = 0.0
     unplugged: bool = False  # the test unplugged the EV itself
-    ended: Message | None = None  # the TransactionEvent Ended, once the session is over
+    ended: Ended | None = None  # the transaction's end, once the session is over
     trace: Trace = field(default_factory=Trace)
     t0: float = field(default_factory=time.monotonic)
 
     @property
     def tx_id(self) -> str:
-        return str(self.started["transactionInfo"]["transactionId"])
+        return self.started.tx_id
 
     async def demand(self, amps: float) -> None:
         """The EV asks for ``amps`` (the load's constant-current setpoint, input on)."""
@@ -156,17 +158,15 @@ async def charging(lab: Lab, station: StationSession, operator: Any, bench: Benc
         if load.can_emulate_battery:
             await lab.run(load.set_voltage, battery_v)
     tok = bench.station.id_tokens[token]
+    view = ChargerView(station, bench)
     with step(f"port {port}: plug in and authorize"):
         await operator.plug_in(port, connector)
         if remote_start:
-            reply = await station.call("RequestStartTransaction", {
-                "idToken": tok.to_ocpp(), "remoteStartId": 9000 + port, "evseId": port})
-            assert reply["status"] == "Accepted", (
-                f"RequestStartTransaction on EVSE {port}: expected Accepted, got {reply['status']}")
+            await view.remote_start(port, tok, remote_start_id=9000 + port)
         else:
             await operator.present_id_token(tok.id_token, tok.type, port)
-        started = await station.expect("TransactionEvent", {"eventType": "Started", "evse.id": port})
-    session = PowerSession(port, lab, load, station, started)
+        started = await view.expect_started(port)
+    session = PowerSession(port, lab, load, station, view, started)
     try:
         yield session
     finally:
@@ -178,20 +178,7 @@ async def charging(lab: Lab, station: StationSession, operator: Any, bench: Benc
             with contextlib.suppress(Exception):
                 if not session.unplugged:
                     await operator.unplug(port, connector)
-                session.ended = await station.expect("TransactionEvent", {
-                    "eventType": "Ended", "transactionInfo.transactionId": session.tx_id})
-
-
-def energy_register(message: Message) -> float | None:
-    """Energy.Active.Import.Register (Wh) in a TransactionEvent's meter values, if present."""
-    for value in message.get("meterValue", []) or []:
-        for sampled in value.get("sampledValue", []):
-            if sampled.get("measurand", "Energy.Active.Import.Register") == "Energy.Active.Import.Register":
-                unit = (sampled.get("unitOfMeasure") or {}).get("unit", "Wh")
-                scale = 10 ** (sampled.get("unitOfMeasure") or {}).get("multiplier", 0)
-                factor = 1000.0 if unit == "kWh" else 1.0
-                return float(sampled["value"]) * scale * factor
-    return None
+                session.ended = await view.expect_ended(started)
 
 
 async def capture(lab: Lab, port: int, *, quantities: tuple[str, ...], full_scale: dict[str, float],

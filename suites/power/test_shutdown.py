@@ -130,13 +130,11 @@ async def test_deenergize_on_emergency_stop(station: StationSession, operator, b
 
             await _deenergize(session, bench, measurements, "emergency stop", press,
                               probe_event=_has_probe(lab, port, "estop"))
-            with step("the transaction ends with stoppedReason EmergencyStop"):
-                ended = await station.expect("TransactionEvent", {
-                    "eventType": "Ended", "transactionInfo.transactionId": session.tx_id}, consume=False)
-            reason = ended["transactionInfo"].get("stoppedReason")
-            assert reason == "EmergencyStop", (
-                f"after the emergency stop the transaction ended with stoppedReason {reason!r}, "
-                f"expected 'EmergencyStop' (OCPP 2.0.1 ReasonEnumType)")
+            with step("the transaction ends with reason EmergencyStop"):
+                ended = await session.view.expect_ended(session.started, consume=False)
+            assert ended.reason == "EmergencyStop", (
+                f"after the emergency stop the transaction ended with reason {ended.reason!r}, "
+                f"expected 'EmergencyStop' (OCPP 2.0.1 ReasonEnumType / 1.6 Reason)")
     finally:
         with step("release the emergency stop"):
             await lab.run(relay.set, channel, False)
