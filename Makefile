@@ -43,12 +43,13 @@ certify: venv report-tools
 
 # Lint, then the project's own tests and every suite (against the emulated bench), on 4
 # workers: each runs its own emulated bench, and most of the time is spent waiting on timers.
-# The OCPP 1.6J suite runs a second time against the emulated 1.6J station (on the 2.0.1 bench
-# its cases skip, and the other way round).
+# Then the suites that speak OCPP 1.6J or either version against the emulated 1.6J station
+# (on the 2.0.1 bench the 1.6 cases skip, and the other way round).
 test: venv report-tools
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest tests suites -q -n 4
-	$(VENV)/bin/pytest suites/ocpp16 -q -n 4 --bench fixtures/benches/emulated-16.yaml
+	$(VENV)/bin/pytest suites/ocpp16 suites/power suites/interop -q -n 4 \
+	  --bench fixtures/benches/emulated-16.yaml
 
 bench: venv
 	$(VENV)/bin/python benchmarks/run.py

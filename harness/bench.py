@@ -86,6 +86,18 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     # answer is the EXI response (base64) the EV received (a command's stdout, an HTTP body)
     "ev_plug_and_charge": ("station", "evse", "emaid", "contract_certificate"),
     "ev_certificate_request": ("station", "evse", "action", "exi_request"),
+    # the ISO 15118 EV renegotiates its schedule (PowerDeliveryReq Renegotiate, a new
+    # ChargeParameterDiscoveryReq: K17); the EV ends charging (PowerDeliveryReq Stop,
+    # SessionStopReq Terminate: E15)
+    "ev_renegotiate": ("station", "evse"),
+    "ev_stop_charging": ("station", "evse"),
+    # a hard-wired input: press the emergency stop, then release (reset) it (a relay on the
+    # button, a person)
+    "press_emergency_stop": ("station",),
+    # a fault input of the charger (an OCPP 1.6 ChargePointErrorCode, e.g. ConnectorLockFailure:
+    # the connector lock blocked) raised, then cleared: a jumper, a test mode, a person's hand
+    "inject_fault": ("station", "evse", "connector", "fault"),
+    "clear_fault": ("station", "evse", "connector", "fault"),
 }
 ACTION_METHODS = ("command", "http", "prompt", "relay")
 DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0, "relay": 120.0}

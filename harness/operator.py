@@ -59,6 +59,16 @@ class Operator(Protocol):
     async def ev_certificate_request(self, action: str, exi_request: str,
                                      evse: int | None = None) -> str | None: ...
 
+    async def ev_renegotiate(self, evse: int | None = None) -> None: ...
+
+    async def ev_stop_charging(self, evse: int | None = None) -> None: ...
+
+    async def press_emergency_stop(self) -> None: ...
+
+    async def inject_fault(self, evse: int, connector: int, fault: str) -> None: ...
+
+    async def clear_fault(self, evse: int, connector: int, fault: str) -> None: ...
+
 
 class Prompter(Protocol):
     """Asks a person to do something and waits for confirmation."""
@@ -112,6 +122,21 @@ class EmulatedOperator:
         return await self._call("ev_certificate_request", action, exi_request,  # type: ignore[no-any-return]
                                 evse)
 
+    async def ev_renegotiate(self, evse: int | None = None) -> None:
+        await self._call("ev_renegotiate", evse)
+
+    async def ev_stop_charging(self, evse: int | None = None) -> None:
+        await self._call("ev_stop_charging", evse)
+
+    async def press_emergency_stop(self) -> None:
+        await self._call("press_emergency_stop")
+
+    async def inject_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._call("inject_fault", evse, connector, fault)
+
+    async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._call("clear_fault", evse, connector, fault)
+
 
 def _named(name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     params = [p for p in ACTION_PARAMETERS[name] if p != "station"]
@@ -129,6 +154,15 @@ DEFAULT_PROMPTS = {
                           "contract certificate of EMAID {emaid} (chain in this step's parameters).",
     "ev_certificate_request": "Make the ISO 15118 EV at EVSE {evse} send a Certificate{action}Req "
                               "(EXI in this step's parameters).",
+    "ev_renegotiate": "Make the ISO 15118 EV at EVSE {evse} renegotiate its charging schedule "
+                      "(PowerDeliveryReq Renegotiate, then ChargeParameterDiscoveryReq).",
+    "ev_stop_charging": "Make the ISO 15118 EV at EVSE {evse} end charging (PowerDeliveryReq "
+                        "Stop, then SessionStopReq Terminate); leave it plugged in.",
+    "press_emergency_stop": "Press the emergency stop of charging station {station}, then "
+                            "release (reset) it.",
+    "inject_fault": "Provoke fault {fault} on connector {connector} of EVSE {evse} (for "
+                    "ConnectorLockFailure: block the connector lock where it is).",
+    "clear_fault": "Remove the cause of fault {fault} on connector {connector} of EVSE {evse}.",
 }
 
 
@@ -185,6 +219,23 @@ class ConfiguredOperator:
                                {"evse": evse, "action": action, "exi_request": exi_request},
                                lambda op: op.ev_certificate_request(action, exi_request, evse))
         return text.strip() if isinstance(text, str) else None
+
+    async def ev_renegotiate(self, evse: int | None = None) -> None:
+        await self._run("ev_renegotiate", {"evse": evse}, lambda op: op.ev_renegotiate(evse))
+
+    async def ev_stop_charging(self, evse: int | None = None) -> None:
+        await self._run("ev_stop_charging", {"evse": evse}, lambda op: op.ev_stop_charging(evse))
+
+    async def press_emergency_stop(self) -> None:
+        await self._run("press_emergency_stop", {}, lambda op: op.press_emergency_stop())
+
+    async def inject_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._run("inject_fault", {"evse": evse, "connector": connector, "fault": fault},
+                        lambda op: op.inject_fault(evse, connector, fault))
+
+    async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._run("clear_fault", {"evse": evse, "connector": connector, "fault": fault},
+                        lambda op: op.clear_fault(evse, connector, fault))
 
     async def _run(self, name: str, params: dict[str, Any],
                    delegate: Callable[[Operator], Awaitable[Any]]) -> Any:

@@ -274,9 +274,17 @@ def bench(request: pytest.FixtureRequest) -> Bench:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def csms(request: pytest.FixtureRequest, bench: Bench) -> AsyncIterator[CsmsServer]:
-    """The harness CSMS, listening for the bench's station for the whole run."""
-    server = CsmsServer(csms_config(bench))
+async def csms(request: pytest.FixtureRequest, bench: Bench, pki: TestPki) -> AsyncIterator[CsmsServer]:
+    """The harness CSMS, listening for the bench's station for the whole run. For a station
+    of security profile 2 or 3 it serves TLS (wss://) with the run's CSMS server certificate
+    and asks for client certificates chaining to the run's CSMS root (required at the upgrade
+    for profile 3; OCPP 2.0.1 A00, 1.6 Security Whitepaper 2.2 / 2.4)."""
+    config = csms_config(bench)
+    if bench.station.security_profile >= 2:
+        from harness.csms import tls
+
+        config.ssl_context = tls.server_context(pki.csms_server, client_ca_pems=[pki.csms_root.pem])
+    server = CsmsServer(config)
     await server.start()
     request.config.stash[CSMS_KEY] = server
     log.info("harness CSMS listening at %s", server.url())
@@ -382,6 +390,21 @@ class SkippingOperator:
                                      evse: int | None = None) -> str | None:
         return await self._do("ev_certificate_request", action, exi_request,  # type: ignore[no-any-return]
                               evse)
+
+    async def ev_renegotiate(self, evse: int | None = None) -> None:
+        await self._do("ev_renegotiate", evse)
+
+    async def ev_stop_charging(self, evse: int | None = None) -> None:
+        await self._do("ev_stop_charging", evse)
+
+    async def press_emergency_stop(self) -> None:
+        await self._do("press_emergency_stop")
+
+    async def inject_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._do("inject_fault", evse, connector, fault)
+
+    async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
+        await self._do("clear_fault", evse, connector, fault)
 
 
 class TerminalPrompter:

@@ -26,7 +26,8 @@ def _mandatory(profile: str, sut: str = "CS") -> list[str]:
 
 def _result(results: Path, uuid: str, case_id: str | None, status: str, stop: int,
             message: str = "", attachments: list[dict[str, str]] | None = None,
-            steps: list[dict[str, Any]] | None = None, station: str = "CS01") -> None:
+            steps: list[dict[str, Any]] | None = None, station: str = "CS01",
+            history: str | None = None) -> None:
     labels = [{"name": "feature", "value": "x"}]
     if case_id:
         labels.append({"name": "as_id", "value": case_id})
@@ -36,6 +37,7 @@ def _result(results: Path, uuid: str, case_id: str | None, status: str, stop: in
         "parameters": [{"name": "station", "value": f"'{station}'"}],  # allure-pytest repr()
         "attachments": attachments or [], "steps": steps or [],
         "statusDetails": {"message": message, "trace": "Traceback ..."} if message else {},
+        **({"historyId": history} if history else {}),
     }
     (results / f"{uuid}-result.json").write_text(json.dumps(data), encoding="utf-8")
 
@@ -156,3 +158,17 @@ def test_harness_cases_are_grouped_with_their_measurements(tmp_path: Path) -> No
     assert "## Power delivery" in text
     row = "| PWR_05 | over-voltage shutdown time | 31.6 ms | ≤ 10 ms | fail | IEC 61851-23 Table 103 |"
     assert row in text
+
+
+def test_two_tests_of_one_case_both_count_and_the_worst_decides(tmp_path: Path) -> None:
+    """Two scenarios written for one OCTT id (or parametrized variants): the later pass of one
+    must not hide the failure of the other; a rerun of the same test still replaces it."""
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    _result(results, "s1", "TC_B_01_CS", "failed", stop=1_000, message="scenario 1", history="h1")
+    _result(results, "s2", "TC_B_01_CS", "passed", stop=2_000, history="h2")
+    _result(results, "s2-rerun", "TC_B_01_CS", "passed", stop=3_000, history="h2")
+    summary = build_summary(results)
+    rows = [c for c in summary["cases"] if c["id"] == "TC_B_01_CS"]
+    assert sorted(r["verdict"] for r in rows) == ["failed", "passed"]
+    assert summary["profiles"]["Core"]["failed"] == 1 and summary["profiles"]["Core"]["passed"] == 0

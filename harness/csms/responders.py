@@ -28,6 +28,9 @@ class CsmsPolicy:
     id_tokens: dict[str, str] = field(
         default_factory=lambda: {"VALIDTOKEN01": "Accepted", "VALIDTOKEN02": "Accepted"}
     )
+    # OCPP 1.6 section 3.5 (Authorization): idTag -> the parentIdTag its idTagInfo carries;
+    # idTags with the same parent may stop each other's transactions (OCTT TC_069_CS).
+    parent_id_tags: dict[str, str] = field(default_factory=dict)
 
     # ISO 15118 (Plug & Charge): the contract certificate status in AuthorizeResponse when the
     # request carries iso15118CertificateHashData or a certificate (C07), the status of

@@ -129,7 +129,8 @@ def validate(st: EmulatedStation, evse_id: int, profile: dict[str, Any]) -> None
     if not schedules:
         raise Rejection("InvalidSchedule", "no chargingSchedule")
     for schedule in schedules:
-        if schedule.get("chargingRateUnit") not in rate_units(st):
+        if schedule.get("chargingRateUnit") not in rate_units(st) \
+                and "rate_unit_claims_amps_only" not in st.quirks:
             raise Rejection("UnsupportedRateUnit", f"chargingRateUnit {schedule.get('chargingRateUnit')} "
                                                    "not supported (K01.FR.26)")
         periods = schedule.get("chargingSchedulePeriod") or []

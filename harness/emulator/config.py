@@ -45,6 +45,12 @@ class StationConfig:
     client_cert_pem: str | None = None
     client_key_pem: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Optional features the bench's feature sheet claims; an emulated station is built as its
+    # sheet describes it (e.g. a DetachableCable or a FixedCable, for the 1.6 station).
+    features: tuple[str, ...] = ()
+    # The OCPP profiles the sheet claims (empty: all the emulator has); the 1.6 station reports
+    # them as SupportedFeatureProfiles (without Local Auth List Management: no list at all).
+    profiles: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.quirks = quirk_registry.check(self.quirks)
@@ -77,5 +83,7 @@ class StationConfig:
             ev_battery_v=bench.power.ev.battery_voltage_v,
             ev_timing_scale=bench.ev.timing_scale,
             options=options,
+            features=tuple(getattr(st, "features", ()) or ()),
+            profiles=tuple(getattr(st, "profiles", ()) or ()),
             **timing,
         )

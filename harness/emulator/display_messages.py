@@ -5,12 +5,14 @@ Messages are kept in non-volatile memory (O01.FR.10); a message bound to a trans
 disappears when that transaction ends (O02). The screen shows the highest-priority message
 that applies now: within its start/end time (O01.FR.06, O01.FR.07), in its state (Charging,
 Faulted, Idle, Unavailable), of a transaction that is going on; AlwaysFront before InFront
-before NormalCycle, the EV driver's language first (O01.FR.08), then the newest.
+before NormalCycle, the EV driver's language first (O01.FR.08), then the newest; several
+InFront messages take turns (O01.FR.14), a newer AlwaysFront message replaces an older one.
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 PRIORITIES = ("AlwaysFront", "InFront", "NormalCycle")
 STATES = ("Charging", "Faulted", "Idle", "Unavailable")
 FORMATS = ("ASCII", "HTML", "URI", "UTF8")
+CYCLE_S = 1.0  # how long each of several InFront messages stays on the screen
 _order = itertools.count()
 
 
@@ -131,7 +134,9 @@ def showing(st: EmulatedStation) -> list[DisplayMessage]:
     def rank(m: DisplayMessage) -> tuple[int, int, int]:
         prio = 0 if "display_message_priority_ignored" in st.quirks else PRIORITIES.index(m.priority)
         lang = languages.index(m.language) if m.language in languages else len(languages)
-        return (prio, lang, -m.order)
+        newest_first = not (m.priority == "AlwaysFront"
+                            and "display_alwaysfront_keeps_first" in st.quirks)
+        return (prio, lang, -m.order if newest_first else m.order)
 
     return sorted(shown, key=rank)
 
@@ -140,4 +145,11 @@ def screen(st: EmulatedStation) -> str | None:
     """The text on the screen now: the highest-priority applicable message, else None (the
     station's own idle screen)."""
     messages = showing(st)
-    return messages[0].content if messages else None
+    if not messages:
+        return None
+    top = messages[0]
+    if top.priority == "InFront" and "display_infront_not_cycled" not in st.quirks:
+        # InFront messages are cycled when there are several (O01.FR.14)
+        cycle = [m for m in messages if m.priority == "InFront" and m.language == top.language]
+        return cycle[int(time.monotonic() / CYCLE_S) % len(cycle)].content
+    return top.content

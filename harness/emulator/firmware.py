@@ -141,18 +141,27 @@ def signature_valid(pem: str, signature_b64: str, image: bytes) -> bool:
         return False
 
 
+def takes_unsigned(st: EmulatedStation) -> bool:
+    """Whether the station installs firmware that comes without a signature: a station whose
+    OCPP version has an unsigned UpdateFirmware (1.6 section 5.19) says so with the class
+    attribute ``unsigned_firmware = True``. Signed requests are checked all the same; a 2.0.1
+    station never sets it, so it keeps rejecting unsigned firmware (TC_L_18_CS)."""
+    return bool(getattr(st, "unsigned_firmware", False))
+
+
 def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Any:
     """UpdateFirmware: the response, and the update as a follow-up (see module docstring)."""
     firmware = p["firmware"]
     fw = state(st)
     pem, signature = firmware.get("signingCertificate"), firmware.get("signature")
-    if not pem and not signature:
+    unsigned = not pem and not signature and takes_unsigned(st)
+    if not pem and not signature and not unsigned:
         # A station supporting secure firmware update does not take unsigned firmware
         # (TC_L_18_CS: Rejected or InvalidCertificate).
         return {"status": "Rejected", "statusInfo": {
             "reasonCode": "MissingSignature",
             "additionalInfo": "secure firmware update needs signingCertificate and signature"}}
-    problem = certificate_problem(st, pem)
+    problem = None if unsigned else certificate_problem(st, pem)
     if problem is not None:
         async def report_certificate() -> None:
             _security_event(st, "InvalidFirmwareSigningCertificate", problem)
@@ -172,13 +181,13 @@ def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Any:
         fw.status = "Idle"
         fw.task = asyncio.current_task()  # type: ignore[assignment]
         await _run(st, fw, firmware, int(p.get("retries", 0) or 0),
-                   float(p.get("retryInterval", 0) or 0))
+                   float(p.get("retryInterval", 0) or 0), signed=not unsigned)
 
     return {"status": status}, start
 
 
 async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
-               retries: int, retry_interval: float) -> None:
+               retries: int, retry_interval: float, signed: bool = True) -> None:
     retrieve_at = _parse_time(firmware.get("retrieveDateTime"))
     if retrieve_at is not None and retrieve_at > time.time() + 0.05:
         _notify(st, fw, "DownloadScheduled")  # L01.FR.09
@@ -198,6 +207,8 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
         image = build_image(st.config.firmware)  # the defect: re-installs what it has
         _notify(st, fw, "Downloaded")
         _notify(st, fw, "SignatureVerified")
+    elif not signed:
+        _notify(st, fw, "Downloaded")  # nothing to verify: OCPP 1.6 firmware is unsigned
     else:
         _notify(st, fw, "Downloaded")
         if not signature_valid(firmware.get("signingCertificate") or "",
@@ -213,6 +224,10 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
             and "firmware_ignores_install_time" not in st.quirks:
         _notify(st, fw, "InstallScheduled")  # L01.FR.16
         await asyncio.sleep(install_at - time.time())
+    # Installing reboots the station: it waits until every transaction has ended (L01.FR.06;
+    # 1.6 section 5.19 recommends it), so no charging session is cut short.
+    while any(e.tx is not None for e in st.evses.values()):
+        await asyncio.sleep(0.05)
     _notify(st, fw, "Installing")
     version = image_version(image)
     if version is None:

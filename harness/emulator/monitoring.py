@@ -10,7 +10,8 @@ for a non-numeric variable, changed at all (N07.FR.18, N07.FR.19), Periodic on i
 severity up to OfflineQueuingSeverity are kept for the reconnection (N07.FR.04).
 
 The station ships factory monitors on the EVSE output power: a pre-configured one at the
-EVSE's rated power and a hard-wired over-power one above it.
+EVSE's rated power and a hard-wired over-power one above it; its hard-wired input, the
+emergency stop, is reported as a HardWiredNotification.
 """
 
 from __future__ import annotations
@@ -206,15 +207,41 @@ def evaluate(st: EmulatedStation, s: MonitorStore) -> None:
     reported = [(m, e) for m, e in events if not level_applies or m.severity <= s.level]
     if not reported:
         return
+    notify(st, s, [(m.severity, e) for m, e in reported])
+
+
+def notify(st: EmulatedStation, s: MonitorStore, events: list[tuple[int, dict[str, Any]]]) -> None:
+    """NotifyEvent with ``events`` ((severity, eventData)); offline, those of a severity up to
+    OfflineQueuingSeverity are kept for the reconnection, the others dropped (N07.FR.04)."""
     payload = {"generatedAt": iso(), "seqNo": 0, "tbc": False,
-               "eventData": [e for _, e in reported]}
-    if online:
+               "eventData": [e for _, e in events]}
+    if st._online and st.registration == "Accepted":
         st.send("NotifyEvent", payload)
         return
+    if "offline_monitor_events_dropped" in st.quirks:
+        return
     queueing = int(_offline_severity(st))
-    kept = [e for m, e in reported if m.severity <= queueing]
+    kept = [e for severity, e in events
+            if severity <= queueing or "offline_queue_ignores_severity" in st.quirks]
     if kept:
         s.offline_queue.append({**payload, "eventData": kept})
+
+
+def hardwired_notification(st: EmulatedStation, component: str, variable: str,
+                           active: bool) -> None:
+    """A hard-wired input changed (the emergency stop): NotifyEvent Alerting, eventNotificationType
+    HardWiredNotification, cleared when the input is back to normal (N07). Severity 0 (Danger):
+    always reported, and queued while offline."""
+    if "hardwired_event_not_reported" in st.quirks:
+        return
+    s = store(st)
+    data: dict[str, Any] = {
+        "eventId": s.event_id(), "timestamp": iso(), "trigger": "Alerting",
+        "actualValue": "true" if active else "false", "component": {"name": component},
+        "variable": {"name": variable}, "eventNotificationType": "HardWiredNotification"}
+    if not active:
+        data["cleared"] = True
+    notify(st, s, [(0, data)])
 
 
 def _offline_severity(st: EmulatedStation) -> str:

@@ -3,7 +3,11 @@
 The EV's side of each flow is a bench action (the operator's EV, or the lab's EV simulator):
 ``ev_plug_and_charge`` (the EV plugs in and offers its contract certificate: C07 authorization
 with the EMAID), ``ev_certificate_request`` (the EV asks for a contract certificate
-installation or update: M01 / M02, Get15118EVCertificate, and what the EV receives back).
+installation or update: M01 / M02, Get15118EVCertificate, and what the EV receives back),
+``ev_renegotiate`` (the EV's new charging needs and schedule: K17) and ``ev_stop_charging``
+(the EV ends charging: E15). The EV's charging needs go to the CSMS in NotifyEVChargingNeeds;
+its schedule follows the CSMS's TxProfile, or the station's own limits when the CSMS rejects
+the needs or cannot be reached (K15 / K17).
 The station's own ISO 15118 certificate (the SECC's V2G certificate, A03) is signed at the
 CSMS's request like the Charging Station certificate (handlers/certificates.py), then its
 sub-CAs' OCSP status is fetched with GetCertificateStatus (M06).
@@ -20,6 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
+from harness.emulator import charging_profiles as cp
 from harness.emulator.clock import iso
 from harness.pki import certificate_hash_data, load_pem, ocsp_url_of
 
@@ -82,13 +87,54 @@ class PlugAndCharge:
         self._hlc()[e.id] = 0
         if "ev_charging_needs_not_sent" in st.quirks:
             return
+        st._spawn(self._needs_exchange(e, energy_wh=60000))
+
+    async def _needs_exchange(self, e: Evse, energy_wh: int) -> None:
+        """NotifyEVChargingNeeds (K15.FR.01, K17.FR.01). Accepted or Processing: the CSMS's
+        TxProfile becomes the SASchedule (hlc_schedule_follow_up). Rejected, no answer or no
+        CSMS to ask (offline): the EV gets an SASchedule from the station's own limits
+        (K17.FR.04, K15.FR.15, K17.FR.15) rather than none (its session would time out)."""
+        st: Any = self
         departure = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-        st.send("NotifyEVChargingNeeds", {"evseId": e.id, "maxScheduleTuples": 3, "chargingNeeds": {
-            "requestedEnergyTransfer": "DC",
-            "departureTime": iso(departure.timestamp()),
-            "dcChargingParameters": {"evMaxCurrent": 400, "evMaxVoltage": 800, "evMaxPower": 150000,
-                                     "energyAmount": 60000, "evEnergyCapacity": 80000,
-                                     "stateOfCharge": 20, "fullSoC": 100, "bulkSoC": 80}}})
+        reply = await st.send("NotifyEVChargingNeeds", {
+            "evseId": e.id, "maxScheduleTuples": 3, "chargingNeeds": {
+                "requestedEnergyTransfer": "DC",
+                "departureTime": iso(departure.timestamp()),
+                "dcChargingParameters": {
+                    "evMaxCurrent": 400, "evMaxVoltage": 800, "evMaxPower": 150000,
+                    "energyAmount": energy_wh, "evEnergyCapacity": 80000, "stateOfCharge": 20,
+                    "fullSoC": 100, "bulkSoC": 80}}}).future
+        if reply is not None and reply.get("status") in ("Accepted", "Processing"):
+            return
+        if e.tx is None or e.plugged is None or e.id not in self._hlc():
+            return
+        if "hlc_no_local_schedule" in st.quirks:
+            # the defect: waits for a TxProfile that never comes; the EV's
+            # ChargeParameterDiscovery times out and it ends the session
+            self._hlc().pop(e.id, None)
+            e.id_token = None
+            st._evaluate(e, "EVCommunicationLost", "Timeout")
+            return
+        unit = cp.rate_units(st)[0]
+        local = cp.composite(st, e.id, dt.datetime.now(dt.UTC).timestamp(), 86400, unit)
+        await self._report_ev_schedule(e.id, 1, unit, local)
+
+    async def _report_ev_schedule(self, evse_id: int, schedule_id: int, unit: str,
+                                  offered: list[dict[str, Any]]) -> None:
+        """The EV's charging profile (PowerDeliveryReq), within the SASchedule ``offered`` and
+        the EV's own maximum, reported in NotifyEVChargingSchedule (K15.FR.10, K17.FR.10)."""
+        st: Any = self
+        if "ev_charging_schedule_not_sent" in st.quirks:
+            return
+        cap = EV_MAX.get(unit, EV_MAX["W"])
+        periods = [{"startPeriod": int(pp["startPeriod"]),
+                    "limit": cap if "ev_schedule_exceeds_profile" in st.quirks
+                    else min(float(pp["limit"]), cap)}
+                   for pp in offered]
+        st.send("NotifyEVChargingSchedule", {
+            "timeBase": iso(), "evseId": evse_id,
+            "chargingSchedule": {"id": schedule_id, "chargingRateUnit": unit,
+                                 "chargingSchedulePeriod": periods}})
 
     def hlc_schedule_follow_up(self, evse_id: int, profile: dict[str, Any]) -> Any:
         """After an Accepted TxProfile for an EVSE with an ISO 15118 EV: the station offers it as
@@ -106,21 +152,46 @@ class PlugAndCharge:
             return None
         schedule = dict((profile.get("chargingSchedule") or [{}])[0])
         unit = str(schedule.get("chargingRateUnit", "W"))
-        cap = EV_MAX.get(unit, EV_MAX["W"])
-        periods = [{"startPeriod": int(pp["startPeriod"]),
-                    "limit": cap if "ev_schedule_exceeds_profile" in st.quirks
-                    else min(float(pp["limit"]), cap)}
-                   for pp in schedule.get("chargingSchedulePeriod", [])]
 
         async def notify() -> None:
-            if "ev_charging_schedule_not_sent" in st.quirks:
-                return
-            st.send("NotifyEVChargingSchedule", {
-                "timeBase": iso(), "evseId": evse_id,
-                "chargingSchedule": {"id": int(schedule.get("id", 1)), "chargingRateUnit": unit,
-                                     "chargingSchedulePeriod": periods}})
+            await self._report_ev_schedule(evse_id, int(schedule.get("id", 1)), unit,
+                                           list(schedule.get("chargingSchedulePeriod", [])))
 
         return notify
+
+    async def ev_renegotiate(self, evse: int | None = None) -> None:
+        """The ISO 15118 EV renegotiates (PowerDeliveryReq Renegotiate, then a new
+        ChargeParameterDiscoveryReq): its new needs go to the CSMS (K17.FR.01) and its new
+        charging profile comes back in NotifyEVChargingSchedule."""
+        st: Any = self
+        e = self._hlc_evse(evse)
+        if e is None:
+            st.on_event("renegotiation: no ISO 15118 session charging")
+            return
+        if "ev_renegotiation_not_reported" in st.quirks:
+            return  # the defect: answers the EV from the old schedule, the CSMS never hears
+        st._spawn(self._needs_exchange(e, energy_wh=30000))
+
+    async def ev_stop_charging(self, evse: int | None = None) -> None:
+        """The ISO 15118 EV ends charging (PowerDeliveryReq Stop, then SessionStopReq
+        Terminate, E15): the energy transfer stops and the transaction ends stopped by the EV
+        (as far as TxStopPoint lets the authorization end it; else when the EV leaves)."""
+        st: Any = self
+        e = self._hlc_evse(evse)
+        if e is None:
+            st.on_event("EV stop: no ISO 15118 session charging")
+            return
+        self._hlc().pop(e.id, None)
+        e.id_token = None  # the ISO 15118 session (and the authorization with it) is over
+        reason = "Local" if "ev_stop_reported_as_local" in st.quirks else "StoppedByEV"
+        st._evaluate(e, "ChargingStateChanged", reason)
+
+    def _hlc_evse(self, evse: int | None) -> Evse | None:
+        """The EVSE of an ongoing ISO 15118 session (``evse``, or the first one)."""
+        st: Any = self
+        ids = [evse] if evse is not None else list(self._hlc())
+        return next((st.evses[i] for i in ids if i in self._hlc() and i in st.evses
+                     and st.evses[i].tx is not None), None)
 
     async def ev_certificate_request(self, action: str, exi_request: str,
                                      evse: int | None = None) -> str:

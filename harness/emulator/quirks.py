@@ -35,6 +35,9 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("local_list_ignored_online",
               "with LocalPreAuthorize, still sends Authorize for a token the Local "
               "Authorization List holds as Accepted", ("TC_C_27_CS",)),
+        Quirk("post_authorize_not_disabled",
+              "accepts LocalAuthListCtrlr.DisablePostAuthorize true but still asks the CSMS to "
+              "authorize tokens the list holds as not Accepted", ("TC_C_58_CS",)),
         Quirk("group_stop_ignores_status",
               "a token of the transaction's group stops it even when its own status is not "
               "Accepted", ("TC_C_43_CS",)),
@@ -240,6 +243,9 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("delete_accepted_but_kept",
               "DeleteCertificate answers Accepted but the certificate stays installed",
               ("TC_M_20_CS",)),
+        Quirk("type_reservations_overbooked",
+              "accepts more reservations of a connector type than it has EVSEs of that type",
+              ("TC_H_16_CS",)),
         Quirk("reserved_evse_any_token",
               "a reserved EVSE charges for any valid idToken, not only the reserving one",
               ("TC_H_02_CS",)),
@@ -289,6 +295,15 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("display_message_state_ignored",
               "shows a display message in every station state, not only in its state",
               ("TC_O_36_CS", "TC_O_37_CS", "TC_O_38_CS")),
+        Quirk("display_claims_fewer_but_accepts",
+              "reports SupportedPriorities AlwaysFront,InFront and SupportedFormats ASCII,UTF8 "
+              "but accepts NormalCycle and HTML / URI messages too", ("TC_O_17_CS", "TC_O_19_CS")),
+        Quirk("display_infront_not_cycled",
+              "of several InFront messages shows only the newest, never cycles them",
+              ("TC_O_22_CS",)),
+        Quirk("display_alwaysfront_keeps_first",
+              "a second AlwaysFront message does not replace the one on the screen",
+              ("TC_O_24_CS",)),
         # ---- Advanced Security (the Charging Station certificate, A02 / M04) ----
         Quirk("no_sign_certificate_on_trigger",
               "accepts TriggerMessage SignChargingStationCertificate but never sends a CSR",
@@ -327,6 +342,12 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("clear_profile_by_criteria_ignored",
               "ClearChargingProfile by stackLevel / purpose answers Accepted but clears nothing",
               ("TC_K_06_CS",)),
+        Quirk("rate_unit_claims_amps_only",
+              "reports SmartChargingCtrlr.RateUnit A only but accepts W in SetChargingProfile and "
+              "GetCompositeSchedule", ("TC_K_12_CS", "TC_K_42_CS")),
+        Quirk("clear_by_criteria_first_match_only",
+              "ClearChargingProfile by stackLevel / purpose clears only the first profile it "
+              "matches", ("TC_K_24_CS",)),
         # ---- Advanced Device Management (monitoring, block N; custom reports, block B) ----
         Quirk("monitor_never_fires",
               "monitors are accepted and reported, but no monitor ever sends a NotifyEvent",
@@ -372,6 +393,18 @@ QUIRKS: dict[str, Quirk] = {
         Quirk("monitor_unknown_component_accepted",
               "SetVariableMonitoring on an unknown component or variable answers Accepted",
               ("TC_N_11_CS", "TC_N_37_CS")),
+        Quirk("hardwired_event_not_reported",
+              "a hard-wired input (the emergency stop) changes without a NotifyEvent",
+              ("TC_N_21_CS",)),
+        Quirk("hardwired_monitor_clearable",
+              "ClearVariableMonitoring of a hard-wired monitor is Accepted and removes it",
+              ("TC_N_44_CS",)),
+        Quirk("offline_monitor_events_dropped",
+              "offline, drops every monitor event instead of queuing those of a severity up to "
+              "OfflineQueuingSeverity", ("TC_N_22_CS",)),
+        Quirk("offline_queue_ignores_severity",
+              "offline, queues every monitor event whatever OfflineQueuingSeverity says",
+              ("TC_N_23_CS",)),
         Quirk("custom_report_ignores_filters",
               "GetReport reports the full inventory whatever componentCriteria and "
               "componentVariable asked for",
@@ -429,7 +462,17 @@ QUIRKS: dict[str, Quirk] = {
               "exceeds the CSMS's limit)", ("TC_K_53_CS", "TC_K_58_CS")),
         Quirk("ev_renegotiation_ignored",
               "accepts a new TxProfile during an ISO 15118 session but never renegotiates the "
-              "EV's schedule", ("TC_K_58_CS",)),
+              "EV's schedule", ("TC_K_58_CS", "TC_K_57_CS")),
+        Quirk("hlc_no_local_schedule",
+              "when the CSMS rejects NotifyEVChargingNeeds, or cannot be reached, gives the EV no "
+              "SASchedule from its own limits: the EV's session times out and charging ends",
+              ("TC_K_54_CS", "TC_K_56_CS")),
+        Quirk("ev_renegotiation_not_reported",
+              "answers an EV's renegotiation from the old schedule: no NotifyEVChargingNeeds",
+              ("TC_K_57_CS",)),
+        Quirk("ev_stop_reported_as_local",
+              "ends a transaction the ISO 15118 EV stopped with stoppedReason Local instead of "
+              "StoppedByEV", ("TC_E_46_CS",)),
         # ---- power stage (the power-delivery suite, suites/power) ----
         Quirk("power_slow_regulation",
               "the current loop is sluggish: 3 s settling and a 15 A/s ramp limit",
@@ -471,11 +514,137 @@ QUIRKS: dict[str, Quirk] = {
               ("PWR_13",)),
         # ---- OCPP 1.6J: the emulated 1.6 station (suites/ocpp16, bench emulated-16.yaml) ----
         # -- 1.6 Core: sessions, remote control, reset, unlock, configuration, meter values --
+        Quirk("remote_start_connector_zero_accepted",
+              "RemoteStartTransaction with connectorId 0 is taken for 'any connector' and "
+              "Accepted instead of Rejected (1.6 5.11)", ("TC_027_CS",)),
+        Quirk("soft_reset_reported_as_hard",
+              "a Soft reset stops the transactions with reason HardReset instead of SoftReset "
+              "(1.6 5.14)", ("TC_016_CS",)),
+        Quirk("unlock_keeps_transaction",
+              "UnlockConnector on a connector with a transaction answers Unlocked without "
+              "stopping the transaction first (1.6 5.18)", ("TC_018_1_CS",)),
+        Quirk("change_configuration_unknown_rejected",
+              "ChangeConfiguration of a key it does not know answers Rejected instead of "
+              "NotSupported (1.6 5.3)", ("TC_040_1_CS",)),
+        Quirk("any_id_tag_stops_transaction",
+              "any valid idTag presented at a connector stops its transaction, not only the one "
+              "that started it or one with its parentIdTag (1.6 3.5, 4.10)", ("TC_068_CS",)),
+        Quirk("lock_failure_ignored",
+              "charges although the connector lock failed to close: no Faulted / "
+              "ConnectorLockFailure, the transaction starts (1.6 4.9)", ("TC_024_CS",)),
+        Quirk("status_sent_while_pending",
+              "sends StatusNotification while its registration is Pending (1.6 4.2: nothing but "
+              "BootNotification until Accepted)", ("TC_002_CS",)),
+        Quirk("ev_disconnect_always_stops",
+              "stops the transaction when the EV side is disconnected although "
+              "StopTransactionOnEVSideDisconnect is false (1.6 4.10, 9.1.29)", ("TC_005_3_CS",)),
         # -- 1.6 Core: power failure and offline behaviour --
+        Quirk("offline_tx_messages_dropped",
+              "while offline, drops the StartTransaction, MeterValues and StopTransaction of its "
+              "transactions instead of queuing them for the reconnection",
+              ("TC_036_CS", "TC_038_CS", "TC_039_CS")),
+        Quirk("offline_stop_transaction_id_zero",
+              "a transaction started and stopped offline: the StopTransaction carries "
+              "transactionId 0 (the id it had when it stopped) instead of the one the Central "
+              "System assigned in the StartTransaction.conf delivered before it", ("TC_039_CS",)),
+        Quirk("offline_timestamp_is_send_time",
+              "queued transaction messages are stamped when sent after the reconnection, not "
+              "when the transaction started, stopped or was sampled",
+              ("TC_036_CS", "TC_037_1_CS", "TC_038_CS")),
+        Quirk("unavailable_forgotten_on_power_failure",
+              "an Unavailable connector comes back Available after a power failure (availability "
+              "kept in RAM only, 1.6 section 5.2)", ("TC_034_CS",)),
+        Quirk("power_loss_reported_as_reboot",
+              "the StopTransaction of a transaction a power failure ended says reason Reboot, "
+              "not PowerLoss", ("TC_032_2_CS",)),
+        Quirk("invalid_id_keeps_charging",
+              "StartTransaction.conf Invalid for a transaction started offline: the charge point "
+              "keeps charging whatever StopTransactionOnInvalidId says", ("TC_037_2_CS", "TC_037_3_CS")),
+        Quirk("clear_cache_ignored",
+              "ClearCache answers Accepted but the Authorization Cache keeps its entries",
+              ("TC_061_1_CS", "TC_061_2_CS")),
+        Quirk("meter_sample_interval_ignored",
+              "accepts MeterValueSampleInterval but keeps sampling at its factory 60 s",
+              ("TC_070_CS",)),
+        Quirk("clock_aligned_values_off_boundary",
+              "clock-aligned MeterValues are taken half an interval off the "
+              "ClockAlignedDataInterval boundaries", ("TC_071_CS",)),
         # -- 1.6 Local Auth List Management and Reservation --
+        Quirk("local_list_version_not_updated_16",
+              "SendLocalList is applied and Accepted, but GetLocalListVersion keeps reporting "
+              "the listVersion from before", ("TC_043_CS",)),
+        Quirk("local_list_differential_replaces_16",
+              "a Differential SendLocalList replaces the whole list with its entries instead "
+              "of updating it", ("TC_043_CS",)),
+        Quirk("local_list_overfull_accepted_16",
+              "a SendLocalList that takes the list beyond LocalAuthListMaxLength is Accepted "
+              "(entries beyond what it can store are silently lost) instead of Failed",
+              ("TC_043_3_CS",)),
+        Quirk("reservation_not_expired_16",
+              "a reservation is not ended at its expiryDate: the connector stays Reserved",
+              ("TC_047_CS",)),
+        Quirk("start_without_reservation_id_16",
+              "a transaction on a reserved connector for its idTag ends the reservation, but "
+              "StartTransaction carries no reservationId", ("TC_046_1_CS", "TC_046_2_CS")),
+        Quirk("cancel_unknown_reservation_accepted_16",
+              "CancelReservation for a reservationId it does not have answers Accepted",
+              ("TC_052_CS",)),
         # -- 1.6 Firmware Management, diagnostics and Remote Trigger --
+        Quirk("firmware16_installed_without_reboot", "reports firmware Installed after Installing "
+              "but never reboots into the new image (no BootNotification with the new "
+              "firmwareVersion)", ("TC_044_1_CS",)),
+        Quirk("firmware16_download_failed_not_reported", "a firmware download that fails is "
+              "never reported: the last FirmwareStatusNotification stays Downloading",
+              ("TC_044_2_CS",)),
+        Quirk("diagnostics16_uploaded_without_upload", "GetDiagnostics: reports Uploading then "
+              "Uploaded without uploading anything", ("TC_045_1_CS", "TC_045_2_CS")),
+        Quirk("trigger16_unknown_connector_accepted", "TriggerMessage for a connectorId the charge "
+              "point does not have: Accepted (and nothing sent) instead of Rejected",
+              ("TC_055_CS",)),
+        Quirk("trigger16_firmware_status_stale", "TriggerMessage FirmwareStatusNotification after "
+              "an update answers with the update's last status instead of Idle",
+              ("TC_044_1_CS",)),
+        Quirk("firmware16_failed_install_reported_installed", "an image it cannot install is "
+              "reported Installed (the charge point rolls back to the firmware it had)",
+              ("TC_044_3_CS",)),
         # -- 1.6 Smart Charging --
+        Quirk("tx_profile_without_tx_accepted_16",
+              "SetChargingProfile of a TxProfile for a connector without a transaction answers "
+              "Accepted (and discards the profile)", ("TC_058_1_CS",)),
+        Quirk("stack_level_ignored_16",
+              "ignores stackLevel: the last profile set of a purpose on a connector replaces the "
+              "others", ("TC_067_CS", "TC_072_CS")),
+        Quirk("composite_ignores_tx_default_16",
+              "GetCompositeSchedule leaves out the TxDefaultProfiles", ("TC_056_CS", "TC_072_CS")),
+        Quirk("clear_by_purpose_clears_all_16",
+              "ClearChargingProfile by chargingProfilePurpose / stackLevel clears every profile",
+              ("TC_067_CS",)),
+        Quirk("limit_not_applied_16",
+              "accepts and reports the profiles but the DC output ignores the limit in force",
+              ("TC_082_CS",)),
+        Quirk("tx_profile_any_transaction_16",
+              "ignores the transactionId of a TxProfile: it is Accepted for whatever transaction "
+              "is ongoing on the connector", ("TC_058_2_CS",)),
+        Quirk("remote_start_profile_ignored_16",
+              "RemoteStartTransaction with a TxProfile is Accepted but the transaction runs "
+              "without the profile (whatever its purpose)", ("TC_059_CS", "TC_060_CS")),
         # -- 1.6 Security Whitepaper --
+        Quirk("authorization_key_readable_16",
+              "GetConfiguration reports the AuthorizationKey (the Basic-auth password) in clear, "
+              "although the key is write-only", ("TC_073_CS",)),
+        Quirk("security_profile_downgrade_accepted_16",
+              "ChangeConfiguration SecurityProfile with a lower profile than the one in use "
+              "answers Accepted and reconnects with it", ("TC_084_CS",)),
+        Quirk("certificate_signed_no_security_event_16",
+              "rejects an invalid Charge Point certificate in CertificateSigned but sends no "
+              "SecurityEventNotification InvalidChargePointCertificate", ("TC_077_CS",)),
+        Quirk("delete_certificate_unknown_accepted_16",
+              "DeleteCertificate of a certificate that is not installed answers Accepted "
+              "instead of NotFound", ("TC_076_CS",)),
+        Quirk("signed_firmware_plain_status_16",
+              "reports a signed firmware update with the Firmware Management profile's "
+              "FirmwareStatusNotification (statuses 1.6 lacks left out) instead of "
+              "SignedFirmwareStatusNotification", ("TC_080_CS", "TC_081_CS")),
     )
 }
 

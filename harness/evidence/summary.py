@@ -58,21 +58,26 @@ def build_summary(results_dir: Path, sut: str = "CS", version: str = "2.0.1") ->
     """The summary as plain data (see the module docstring for what it promises)."""
     results_dir = Path(results_dir)
     known = catalog.load(version)
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    # The latest result of each test (a rerun replaces the earlier run); a case some tests
+    # share (two scenarios of one OCTT id, parametrized variants) keeps one row per test, and
+    # its verdict is the worst of them (_case_verdicts).
+    latest: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     unlabelled = 0
     for result in _results(results_dir):
         case_id = _label(result, ID_LABEL)
         if case_id is None:
             unlabelled += 1
             continue
-        key = (case_id, _parameter(result, STATION_PARAMETER) or "", _parameter(result, PLUG_PARAMETER) or "")
+        key = (case_id, _parameter(result, STATION_PARAMETER) or "",
+               _parameter(result, PLUG_PARAMETER) or "",
+               str(result.get("historyId") or result.get("fullName") or ""))
         if key not in latest or _when(result) >= _when(latest[key]):
             latest[key] = result
 
     fixtures = _fixture_attachments(results_dir)
     cases = [_case(case_id, station, result, known.get(case_id), results_dir,
                    fixtures.get(result.get("uuid") or "", []), plug)
-             for (case_id, station, plug), result in sorted(latest.items())]
+             for (case_id, station, plug, _), result in sorted(latest.items())]
     totals = dict.fromkeys(VERDICTS, 0)
     for case in cases:
         totals[case["verdict"]] += 1

@@ -44,6 +44,38 @@ class ErrorCode:
     TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
 
 
+#: OCPP-J 1.6 (section 4.2.3) spells two codes its own way ("FormationViolation",
+#: "OccurenceConstraintViolation") and has no RpcFrameworkError or MessageTypeNotSupported:
+#: a malformed frame is a FormationViolation there, an unknown message type a GenericError.
+ERROR_CODES_16 = {
+    ErrorCode.FORMAT_VIOLATION: "FormationViolation",
+    ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
+    ErrorCode.RPC_FRAMEWORK_ERROR: "FormationViolation",
+    ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED: "GenericError",
+}
+
+
+def error_code(version: str, code: str) -> str:
+    """The CALLERROR code ``code`` (an :class:`ErrorCode`) as OCPP ``version`` spells it."""
+    return ERROR_CODES_16.get(code, code) if version == "1.6" else code
+
+
+ERROR_CODES = frozenset(v for k, v in vars(ErrorCode).items() if k.isupper())
+ERROR_CODES_BY_VERSION = {
+    "1.6": frozenset({"NotImplemented", "NotSupported", "InternalError", "ProtocolError",
+                      "SecurityError", "FormationViolation", "PropertyConstraintViolation",
+                      "OccurenceConstraintViolation", "TypeConstraintViolation", "GenericError"}),
+    "2.0.1": ERROR_CODES,
+    "2.1": ERROR_CODES,
+}
+
+
+def known_error_code(version: str, code: str | None) -> bool:
+    """Whether ``code`` is a CALLERROR code of OCPP ``version`` (a 1.6 peer answering
+    FormatViolation, or a 2.0.1 one FormationViolation, breaks its own version's OCPP-J)."""
+    return code in ERROR_CODES_BY_VERSION.get(version, ERROR_CODES)
+
+
 class FrameError(Exception):
     """A frame that is not valid OCPP-J. ``code`` is the CALLERROR code to answer with."""
 

@@ -236,6 +236,10 @@ class RpcPeer:
         action, future = pending
         frame = _with_action(frame, action)
         verdict = "ok"
+        if frame.type is MessageType.CALLERROR and self.validate \
+                and not ocppj.known_error_code(self.version, frame.error_code):
+            verdict = f"CALLERROR code {frame.error_code!r} is not an OCPP {self.version} code"
+            self.on_violation("error-code", f"{action}: {verdict}", raw)
         if frame.type is MessageType.CALLRESULT and self.validate:
             try:
                 ocppj.validate(self.version, MessageType.CALLRESULT, action, frame.payload)
@@ -247,6 +251,7 @@ class RpcPeer:
             future.set_result(frame)
 
     async def _reply_error(self, unique_id: str, code: str, description: str) -> None:
+        code = ocppj.error_code(self.version, code)  # said as this connection's version spells it
         with contextlib.suppress(Disconnected):
             await self.send_raw(
                 ocppj.call_error(unique_id, code, description),

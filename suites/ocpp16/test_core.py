@@ -248,11 +248,12 @@ async def test_data_transfer_to_charge_point(station):
 
 
 @pytest.mark.octt("TC_054_CS")
-async def test_trigger_message(station):
+async def test_trigger_message(station, bench):
     """Trigger Message.
 
     TriggerMessage StatusNotification for connector 1: Accepted, then that StatusNotification;
-    TriggerMessage Heartbeat: Accepted, then a Heartbeat.
+    Heartbeat: Accepted, then a Heartbeat; MeterValues for each connector: Accepted, then a
+    MeterValues of that connector with at least one sampled value (1.6 section 5.17).
     """
     reply = await station.call("TriggerMessage", {"requestedMessage": "StatusNotification",
                                                   "connectorId": 1})
@@ -261,3 +262,13 @@ async def test_trigger_message(station):
     reply = await station.call("TriggerMessage", {"requestedMessage": "Heartbeat"})
     assert reply["status"] == "Accepted"
     await station.expect("Heartbeat")
+    for connector_id in connector_ids(bench):
+        reply = await station.call("TriggerMessage", {"requestedMessage": "MeterValues",
+                                                      "connectorId": connector_id})
+        assert reply["status"] == "Accepted", (
+            f"TriggerMessage MeterValues for connector {connector_id}: expected Accepted, the "
+            f"charge point answered {reply['status']}")
+        values = await station.expect("MeterValues", {"connectorId": connector_id},
+                                      since=reply.seq)
+        sampled = [sv for mv in values["meterValue"] for sv in mv.get("sampledValue", [])]
+        assert sampled, f"triggered MeterValues for connector {connector_id} carries no value"

@@ -540,6 +540,40 @@ async def test_online_list_invalid_accepted(station, operator, bench, local_list
                               "Accepted")
 
 
+@pytest.mark.octt("TC_C_58_CS")
+@pytest.mark.requires("LocalAuthListDisablePostAuthorize")
+async def test_online_list_disable_post_authorize(station, operator, bench, local_list):
+    """Online authorization through local authorization list - LocalAuthListDisablePostAuthorization.
+
+    With LocalPreAuthorize and LocalAuthListCtrlr.DisablePostAuthorize true, a token the list
+    holds as Blocked is not sent in an AuthorizeRequest (the post-authorization of C14.FR.03 is
+    disabled), although the CSMS would accept it: the list's status stands, no charging.
+
+    Requirements: C14.FR.03.
+    """
+    await pre_authorize(station)
+    if not applied(await try_set(station, "LocalAuthListCtrlr", "DisablePostAuthorize", "true")):
+        pytest.skip("LocalAuthListCtrlr.DisablePostAuthorize cannot be set to true")
+    token = id_token(bench, "blocked")
+    await local_list.send_ok("Full", local_list.original + 1, [entry(token, "Blocked")],
+                             "blocked Blocked")
+    station.respond("Authorize", lambda s, m: {"idTokenInfo": {"status": "Accepted"}})
+    mark = station.journal.mark()
+    await badge(operator, bench, token)
+    situation = (f"online, {token['idToken']} listed Blocked, DisablePostAuthorize true (the "
+                 f"CSMS would answer Accepted)")
+    try:
+        await station.expect_none("Authorize", token_is(token), since=mark,
+                                  within=bench.csms.quiet_period)
+    except UnexpectedMessage as exc:
+        evse, connector = first_connector(bench)
+        await operator.unplug(evse, connector)
+        raise AssertionError(f"{situation}: the station must not ask the CSMS to authorize a "
+                             f"token the list holds as not Accepted (C14.FR.03 disabled).\n{exc}"
+                             ) from None
+    await expect_no_session(station, operator, bench, token, mark, situation)
+
+
 # ---- C09 authorization by GroupId with the list -----------------------------------------------
 GROUP = {"idToken": "OCTTGROUP01", "type": "Central"}
 

@@ -423,6 +423,34 @@ async def test_reserve_connector_type(station, operator, bench):
         await used_and_ended(station, operator, bench, started, evse, connector)
 
 
+@pytest.mark.octt("TC_H_16_CS")
+async def test_reserve_connector_type_all_needed(station, operator, bench):
+    """Reserve a connector with a specific type - Amount of available connectors of a type
+    equals the amount of reservations.
+
+    As many ReserveNow with a connectorType (no evseId) as there are EVSEs with a connector
+    of that type: all Accepted; one more for that type is Occupied, every such EVSE being
+    needed for the reservations already made (H01.FR.11).
+    """
+    connector_type = bench.station.evses[0].connectors[0].type
+    fitting = [e.id for e in bench.station.evses
+               if any(c.type == connector_type for c in e.connectors)]
+    ids = [new_reservation_id() for _ in range(len(fitting) + 1)]
+    tokens = [id_token(bench, "valid"), id_token(bench, "valid2")]
+    async with configured(station, "ReservationCtrlr", "NonEvseSpecific", "true"), \
+            cancelled_afterwards(station, *ids):
+        for n, rid in enumerate(ids):
+            expect = "Accepted" if n < len(fitting) else "Occupied"
+            reply = await station.call("ReserveNow", {
+                "id": rid, "expiryDateTime": expiry_in(300), "idToken": tokens[n % len(tokens)],
+                "connectorType": connector_type})
+            assert reply["status"] == expect, (
+                f"ReserveNow {n + 1} for connector type {connector_type}, which EVSEs {fitting} "
+                f"have, with {n} such reservations made: expected {expect}"
+                + (" (every EVSE of that type is needed for the reservations, H01.FR.11)"
+                   if expect == "Occupied" else "") + f", the station answered {reply['status']}")
+
+
 @pytest.mark.octt("TC_H_24_CS")
 async def test_reserve_unspecified_evse_group_id(station, operator, bench):
     """Reserve an unspecified EVSE - GroupIdToken.

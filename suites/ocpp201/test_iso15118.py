@@ -4,13 +4,17 @@ OCPP 2.0.1 Part 2: A03 (the station's V2G certificate, signed at the CSMS's requ
 (authorization with a contract certificate: Authorize with the eMAID and the OCSP request data
 of the contract chain; offline with ContractValidationOffline), M05 / M03 for the V2G and MO
 root certificates and the V2G certificate chain, M01 / M02 (the EV's contract certificate
-installation and update: Get15118EVCertificate) and M06 (GetCertificateStatus of the V2G
-chain's sub-CAs).
+installation and update: Get15118EVCertificate), M06 (GetCertificateStatus of the V2G
+chain's sub-CAs), K15 / K17 (the EV's charging needs and schedule, renegotiation) and E15 (the
+EV ends charging).
 
 The EV's side is a bench action: ``ev_plug_and_charge`` (an ISO 15118 EV plugs in and pays
 with a contract certificate chain the harness made: CN = the EMAID, under an MO root of the
-run's PKI) and ``ev_certificate_request`` (the EV sends a CertificateInstallationReq /
-CertificateUpdateReq; its answer is the EXI response the EV received, when the bench can tell).
+run's PKI), ``ev_certificate_request`` (the EV sends a CertificateInstallationReq /
+CertificateUpdateReq; its answer is the EXI response the EV received, when the bench can tell),
+``ev_renegotiate`` (the EV renegotiates its schedule: PowerDeliveryReq Renegotiate, a new
+ChargeParameterDiscoveryReq) and ``ev_stop_charging`` (PowerDeliveryReq Stop, SessionStopReq
+Terminate; the EV stays plugged in).
 Every certificate comes from a PKI made at run time (harness.pki.PncPki); no key is committed.
 """
 
@@ -29,7 +33,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from harness.bench import Bench
-from harness.csms.session import ExpectTimeout, Message, StationSession, dig
+from harness.csms.session import (
+    ExpectTimeout,
+    Message,
+    StationSession,
+    UnexpectedMessage,
+    dig,
+)
 from harness.pki import Issued, PncPki, certificate_hash_data, ocsp_url_of, sign_csr
 from suites.ocpp201.support import first_connector, get_variable
 from suites.ocpp201.test_a_certificates import request_csr
@@ -50,7 +60,7 @@ from suites.ocpp201.test_m_certificates import (
     get_ids,
     same_certificate,
 )
-from suites.ocpp201.transactions import applied, try_set
+from suites.ocpp201.transactions import applied, end_by_unplug, try_set, tx_of
 
 V2G_ROOT = "V2GRootCertificate"
 MO_ROOT = "MORootCertificate"
@@ -636,14 +646,23 @@ async def _offer_schedule(station: StationSession, bench: Bench, book: Any, evse
                    transaction_id=transaction, pid=pid)
     mark = station.journal.mark()
     await book.set(evse, body, why=why)
+    return await _expect_ev_schedule(
+        station, bench, evse, mark, limit, unit,
+        f"{why}: after accepting the TxProfile the station offers it to the ISO 15118 EV as its "
+        f"SASchedule")
+
+
+async def _expect_ev_schedule(station: StationSession, bench: Bench, evse: int, mark: int,
+                              limit: float, unit: str, why: str) -> Message:
+    """The EV's charging profile in NotifyEVChargingSchedule (K15.FR.10 / K17.FR.10), within
+    ``limit`` (the limit the station had to offer the EV)."""
     try:
         message = await station.expect("NotifyEVChargingSchedule", {"evseId": evse}, since=mark,
                                        within=_timeout(bench))
     except ExpectTimeout as exc:
         raise AssertionError(
-            f"{why}: after accepting the TxProfile the station offers it to the ISO 15118 EV as "
-            f"its SASchedule and must report the EV's charging profile in "
-            f"NotifyEVChargingSchedule: {exc}") from None
+            f"{why}, and must report the EV's charging profile in NotifyEVChargingSchedule: "
+            f"{exc}") from None
     schedule = message["chargingSchedule"]
     periods = list(schedule.get("chargingSchedulePeriod") or [])
     assert periods, f"NotifyEVChargingSchedule ({why}): no chargingSchedulePeriod"
@@ -698,3 +717,185 @@ async def test_hlc_renegotiation_by_csms(station, operator, bench, cas, pnc, pnc
                               "the CSMS's new TxProfile replacing the first (renegotiation, K17)",
                               pid=first)
         await end_session(station, operator, bench, started)
+
+
+async def _expect_needs(station: StationSession, bench: Bench, evse: int, mark: int,
+                        why: str) -> Message:
+    try:
+        return await station.expect("NotifyEVChargingNeeds", {"evseId": evse}, since=mark,
+                                    within=_timeout(bench))
+    except ExpectTimeout as exc:
+        raise AssertionError(f"{why}: the station must send the EV's new charging needs in "
+                             f"NotifyEVChargingNeeds (K17.FR.01): {exc}") from None
+
+
+async def _still_charging(station: StationSession, bench: Bench, transaction: str, mark: int,
+                          why: str) -> None:
+    """The transaction goes on charging: since ``mark``, no Ended and, once it was Charging, no
+    event leaving Charging (the EV got a schedule; an EV left without one times out and ends
+    its session)."""
+    with contextlib.suppress(UnexpectedMessage):  # described below, with what came before
+        await station.expect_none("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"},
+            since=mark, within=bench.csms.quiet_period)
+    charged, left = False, []
+    for e in station.received():
+        if e.action != "TransactionEvent" or tx_of(e.payload or {}) != transaction:
+            continue
+        state = dig(e.payload, "transactionInfo.chargingState")
+        if e.seq >= mark and ((e.payload or {}).get("eventType") == "Ended"
+                              or (charged and state not in (None, "Charging"))):
+            left.append(e.payload or {})
+        charged = charged or state == "Charging"
+    assert not left, (
+        f"{why}: the ISO 15118 EV must keep charging on a schedule from the station, yet the "
+        f"station reported " + "; ".join(
+            f"{p.get('eventType')} triggerReason={p.get('triggerReason')} chargingState="
+            f"{dig(p, 'transactionInfo.chargingState')} stoppedReason="
+            f"{dig(p, 'transactionInfo.stoppedReason')}" for p in left))
+
+
+@pytest.mark.octt("TC_K_54_CS")
+async def test_hlc_needs_rejected(station, operator, bench, cas, pnc, pnc_pki):
+    """Charging with load leveling based on High Level Communication - No SASchedule
+    (rejected).
+
+    With a TxDefaultProfile as the station's own limit, the CSMS answers every
+    NotifyEVChargingNeeds Rejected (it will send no TxProfile): the station still answers the
+    EV from its own limits, so the EV's charging profile (NotifyEVChargingSchedule) stays
+    within the TxDefaultProfile (K15.FR.01 then the fallback); the EV renegotiates, its new
+    needs are rejected too and again it gets the local schedule (K17.FR.01, K17.FR.04). The
+    session keeps charging throughout.
+    """
+    from suites.ocpp201.charging_profiles import after, profile, profiles, rate_unit
+    units = await rate_unit(station)
+    evse, _ = first_connector(bench)
+    station.respond("NotifyEVChargingNeeds", lambda s, m: {"status": "Rejected"})
+    async with profiles(station) as book:
+        local = units(16)
+        await book.set(evse, profile("TxDefaultProfile", [(0, local)], unit=units.unit,
+                                     start=after(-bench.csms.deviation)),
+                       why="the station's own limit for the ISO 15118 session")
+        mark = station.journal.mark()
+        started, _needs = await _hlc_session(station, operator, bench, cas, pnc_pki)
+        transaction = str(started["transactionInfo"]["transactionId"])
+        await _expect_ev_schedule(
+            station, bench, evse, mark, local, units.unit,
+            "the CSMS answered NotifyEVChargingNeeds Rejected: the station must give the EV an "
+            "SASchedule from its own limits (the TxDefaultProfile)")
+        again = station.journal.mark()
+        await operator.ev_renegotiate(evse)
+        await _expect_needs(station, bench, evse, again, "the EV renegotiated")
+        await _expect_ev_schedule(
+            station, bench, evse, again, local, units.unit,
+            "the EV's renegotiation was Rejected by the CSMS: the station must answer the EV "
+            "from its own limits again (K17.FR.04)")
+        await _still_charging(station, bench, transaction, mark,
+                              "the CSMS rejected the EV's charging needs")
+        await end_session(station, operator, bench, started)
+
+
+@pytest.mark.octt("TC_K_56_CS")
+async def test_hlc_offline(station, operator, bench, cas, pnc, pnc_pki):
+    """Charging with load leveling based on High Level Communication - Offline.
+
+    An ISO 15118 session with a TxProfile; the CSMS becomes unreachable and the EV
+    renegotiates: with nobody to send NotifyEVChargingNeeds to, the station must answer the
+    EV itself from the limits it has (K15.FR.15, K17.FR.15) instead of leaving it to time out.
+    Back online, the transaction is still charging: no Ended, no event leaving Charging.
+    """
+    from suites.ocpp201.charging_profiles import profiles, rate_unit
+    units = await rate_unit(station)
+    evse, _ = first_connector(bench)
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1")
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffRandomRange", "0")
+    async with profiles(station) as book:
+        started, _needs = await _hlc_session(station, operator, bench, cas, pnc_pki)
+        transaction = str(started["transactionInfo"]["transactionId"])
+        await _offer_schedule(station, bench, book, evse, transaction, units(16), units.unit,
+                              "the CSMS's TxProfile for the ISO 15118 session")
+        mark = station.journal.mark()
+        await station.go_offline(120.0, "TC_K_56: the EV renegotiates while the CSMS is away")
+        try:
+            await operator.ev_renegotiate(evse)
+        finally:
+            station.back_online()
+        await station.wait_connected(within=max(60.0, _timeout(bench) * 6))
+        await _still_charging(station, bench, transaction, mark,
+                              "offline, the EV renegotiated (K15.FR.15, K17.FR.15)")
+        await end_session(station, operator, bench, started)
+
+
+@pytest.mark.octt("TC_K_57_CS")
+async def test_hlc_renegotiation_by_ev(station, operator, bench, cas, pnc, pnc_pki):
+    """Renegotiating a Charging Schedule - Initiated by EV.
+
+    During an ISO 15118 session with a TxProfile the EV renegotiates: the station reports its
+    new needs in NotifyEVChargingNeeds (K17.FR.01); the CSMS accepts and sets a new TxProfile
+    (a lower limit): Accepted, the station offers it to the EV (K17.FR.06) and reports the
+    EV's new charging profile in NotifyEVChargingSchedule within the new limit (K17.FR.09,
+    K17.FR.10).
+    """
+    from suites.ocpp201.charging_profiles import profiles, rate_unit
+    units = await rate_unit(station)
+    evse, _ = first_connector(bench)
+    async with profiles(station) as book:
+        started, _needs = await _hlc_session(station, operator, bench, cas, pnc_pki)
+        transaction = str(started["transactionInfo"]["transactionId"])
+        await _offer_schedule(station, bench, book, evse, transaction, units(32), units.unit,
+                              "the CSMS's first TxProfile for the ISO 15118 session")
+        (first,) = book.set_ids
+        mark = station.journal.mark()
+        await operator.ev_renegotiate(evse)
+        needs = await _expect_needs(station, bench, evse, mark, "the EV renegotiated")
+        assert needs["chargingNeeds"].get("requestedEnergyTransfer"), (
+            f"NotifyEVChargingNeeds for the renegotiation: no requestedEnergyTransfer in "
+            f"{needs['chargingNeeds']}")
+        await _offer_schedule(station, bench, book, evse, transaction, units(16), units.unit,
+                              "the CSMS's new TxProfile answering the EV's renegotiation (K17)",
+                              pid=first)
+        await end_session(station, operator, bench, started)
+
+
+# ---- E15: the EV ends the charging process ----------------------------------------------------
+@pytest.mark.octt("TC_E_46_CS")
+async def test_end_of_charging_by_ev(station, operator, bench, cas, pnc, pnc_pki):
+    """End of charging process 15118.
+
+    During a Plug & Charge session the EV ends charging (PowerDeliveryReq Stop, then
+    SessionStopReq Terminate): the station stops the energy transfer (chargingState leaves
+    Charging, E15.FR.04) and ends the transaction with stoppedReason StoppedByEV (E15.FR.05);
+    a station whose TxStopPoint keeps the transaction until the EV leaves ends it when the EV
+    is unplugged (then EVDisconnected is as good).
+    """
+    started, _needs = await _hlc_session(station, operator, bench, cas, pnc_pki)
+    transaction = str(started["transactionInfo"]["transactionId"])
+    evse, connector = first_connector(bench)
+    ended_filter = {"transactionInfo.transactionId": transaction, "eventType": "Ended"}
+    mark = station.journal.mark()
+    await operator.ev_stop_charging(evse)
+    try:
+        ended = await station.expect("TransactionEvent", ended_filter, since=mark,
+                                     within=_timeout(bench))
+    except ExpectTimeout:
+        stops = [e.payload for e in station.received(mark) if e.action == "TransactionEvent"
+                 and tx_of(e.payload or {}) == transaction
+                 and dig(e.payload, "transactionInfo.chargingState") != "Charging"]
+        assert stops, (
+            f"the ISO 15118 EV ended charging (PowerDeliveryReq Stop, SessionStopReq "
+            f"Terminate): the station must stop the energy transfer and report it (E15.FR.04); "
+            f"in {_timeout(bench):g} s it sent no TransactionEvent leaving Charging and did not "
+            f"end the transaction")
+        ended = await end_by_unplug(station, operator, bench, transaction, evse, connector)
+        reasons = ("StoppedByEV", "EVDisconnected")
+    else:
+        await operator.unplug(evse, connector)
+        reasons = ("StoppedByEV",)
+    info = ended.get("transactionInfo") or {}
+    assert info.get("stoppedReason") in reasons, (
+        f"the ISO 15118 EV ended the charging session: the Ended TransactionEvent must say "
+        f"stoppedReason {' or '.join(reasons)} (E15.FR.05), the station sent "
+        f"{info.get('stoppedReason', 'Local (omitted)')!r}")
+    assert info.get("chargingState") != "Charging", (
+        "the transaction the EV stopped ended with chargingState Charging: the energy transfer "
+        "must have stopped (E15.FR.04)")

@@ -56,6 +56,20 @@ async def default_on(book: Book, bench: Bench, evse: int, amps: float, *, level:
     return body
 
 
+async def unsupported_unit(station) -> str:
+    """A chargingRateUnit the station does not list in SmartChargingCtrlr.RateUnit; the case
+    is skipped on a station that supports both (OCTT: NOT (SC-2.1 and SC-2.2))."""
+    reply = await station.call("GetVariables", {"getVariableData": [
+        {"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"}}]})
+    result = reply["getVariableResult"][0]
+    units = str(result.get("attributeValue", "")).split(",")
+    missing = [u for u in ("A", "W") if u not in units]
+    if not missing:
+        pytest.skip(f"the station supports both chargingRateUnits (SmartChargingCtrlr.RateUnit "
+                    f"{result.get('attributeValue')!r}): the case is for a station with one")
+    return missing[0]
+
+
 # ---- K01: SetChargingProfile ---------------------------------------------------------------
 @pytest.mark.octt("TC_K_01_CS")
 async def test_set_tx_default_profile_specific_evse(station, bench):
@@ -176,6 +190,25 @@ async def test_tx_profile_on_all_evses_rejected(station, operator, bench):
                        transaction_id=tx_id(started))
         await book.set(0, body, expect="Rejected", why="a TxProfile needs an EVSE (K01.FR.16)")
         await end_by_unplug(station, operator, bench, tx_id(started), evse, connector)
+
+
+@pytest.mark.octt("TC_K_12_CS")
+async def test_set_profile_unsupported_rate_unit(station, bench):
+    """Set Charging Profile - ChargerRateUnit Rejected.
+
+    A TxDefaultProfile in the chargingRateUnit the station does not list in
+    SmartChargingCtrlr.RateUnit: Rejected (K01.FR.26), and not installed.
+    """
+    unit = await unsupported_unit(station)
+    evse, _ = first_connector(bench)
+    async with profiles(station) as book:
+        body = profile("TxDefaultProfile", [(0, 6.0 if unit == "A" else 6.0 * 690)], unit=unit,
+                       start=after(-bench.csms.deviation))
+        await book.set(evse, body, expect="Rejected",
+                       why=f"chargingRateUnit {unit} is not in SmartChargingCtrlr.RateUnit "
+                           "(K01.FR.26)")
+        check_reported(await get_profiles(station, bench, evse=evse), want=set(), evse=evse,
+                       what=f"after a rejected profile in {unit}")
 
 
 @pytest.mark.octt("TC_K_13_CS")
@@ -486,6 +519,22 @@ async def test_composite_schedule_combining_purposes(station, operator, bench):
         await end_by_unplug(station, operator, bench, transaction, evse, connector)
 
 
+@pytest.mark.octt("TC_K_42_CS")
+async def test_composite_schedule_unsupported_rate_unit(station, bench):
+    """Get Composite Schedule - chargingRateUnit not supported.
+
+    GetCompositeSchedule in the chargingRateUnit the station does not list in
+    SmartChargingCtrlr.RateUnit: Rejected (K08.FR.07).
+    """
+    unit = await unsupported_unit(station)
+    evse, _ = first_connector(bench)
+    reply, _ = await composite(station, evse, 300, unit)
+    assert reply["status"] == "Rejected", (
+        f"GetCompositeSchedule for EVSE {evse} in chargingRateUnit {unit}, which "
+        f"SmartChargingCtrlr.RateUnit does not list: expected Rejected (K08.FR.07), the station "
+        f"answered {reply['status']}")
+
+
 @pytest.mark.octt("TC_K_47_CS")
 async def test_composite_schedule_unknown_evse(station, bench):
     """Get Composite Schedule - Unknown EVSEId: Rejected (K08.FR.05)."""
@@ -659,6 +708,33 @@ async def test_clear_profile_by_stack_level_and_purpose(station, bench):
         book.forget(high["id"])
         check_reported(await get_profiles(station, bench, evse=evse), want={low["id"]}, evse=evse,
                        what="after clearing stackLevel 1 (only the stackLevel 0 profile is left)")
+
+
+@pytest.mark.octt("TC_K_24_CS")
+async def test_clear_profiles_by_stack_level_and_purpose_multiple(station, bench):
+    """Clear Charging Profile - With stackLevel/purpose combination for multiple profiles.
+
+    TxDefaultProfiles at stackLevel 1 on two EVSEs and one at stackLevel 0: a
+    ClearChargingProfile for TxDefaultProfile stackLevel 1 without evseId is Accepted and
+    clears every profile it matches, on every EVSE; the stackLevel 0 one stays (K10.FR.04).
+    """
+    evse, _ = first_connector(bench)
+    other = other_evse(bench)
+    if other is None:
+        pytest.skip("needs a station with more than one EVSE (OCTT HFS-8 > 1)")
+    async with profiles(station) as book:
+        low = await default_on(book, bench, evse, 10, level=0)
+        highs = [(await default_on(book, bench, e, 6, level=1))["id"] for e in (evse, other)]
+        status = await clear(station, chargingProfileCriteria={
+            "chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 1})
+        assert status == "Accepted", (
+            f"ClearChargingProfile for TxDefaultProfile stackLevel 1 (profiles {highs} on EVSEs "
+            f"{evse} and {other}): expected Accepted (K10.FR.04), the station answered {status}")
+        book.forget(*highs)
+        check_reported(await get_profiles(station, bench, chargingLimitSource=["CSO"]),
+                       want={low["id"]}, evse=None,
+                       what="after clearing stackLevel 1 without evseId (every EVSE's "
+                            "stackLevel 1 profile goes, the stackLevel 0 one stays)")
 
 
 @pytest.mark.octt("TC_K_07_CS")

@@ -8,6 +8,8 @@ The monitors are set on Core variables the CSMS can write, so each case provokes
 through SetVariables, on a real charger as on the emulated one: TxCtrlr.EVConnectionTimeOut
 (integer, 1..3600 s, for thresholds and numeric deltas), OCPPCommCtrlr.OfflineThreshold (a
 second component) and SecurityCtrlr.OrganizationName (a string, for non-numeric deltas).
+Events while offline (N07.FR.04) come from a monitor on the EVSE's output power when the EV
+leaves; the hard-wired trigger is the emergency stop (bench action ``press_emergency_stop``).
 Every case clears the monitors it set and puts back the values, level and base it changed.
 """
 
@@ -759,6 +761,33 @@ async def test_clear_monitoring_not_found(station, bench):
         f"the station answered {results}")
 
 
+@pytest.mark.octt("TC_N_44_CS")
+@pytest.mark.requires("HardWiredMonitoring")
+async def test_clear_monitoring_rejected(station, bench):
+    """Clear Monitoring - Rejected.
+
+    With SetMonitoringBase HardWiredOnly only the hard-wired monitors are left; clearing them
+    is Rejected, one result per id (N06.FR.03), and they are still reported afterwards. The
+    base is put back to All.
+
+    Requirements: N06.FR.03.
+    """
+    async with level_and_base_restored(station):
+        await set_base(station, "HardWiredOnly")
+        wired = by_id(await monitoring_report(station, bench))
+        assert wired, ("the station claims hard-wired monitors (OCTT AQ-5), yet with "
+                       "SetMonitoringBase HardWiredOnly it reports no monitor at all")
+        ids = sorted(wired)
+        reply = await station.call("ClearVariableMonitoring", {"id": ids})
+        results = {r.get("id"): r.get("status") for r in reply["clearMonitoringResult"]}
+        assert results == {i: "Rejected" for i in ids}, (
+            f"ClearVariableMonitoring of the hard-wired monitors {ids}: a monitor that cannot "
+            f"be removed must be Rejected, one result per id (N06.FR.03); the station answered "
+            f"{reply['clearMonitoringResult']}")
+        gone = [i for i in ids if i not in by_id(await monitoring_report(station, bench))]
+        assert not gone, f"the hard-wired monitors {gone} were removed although Rejected"
+
+
 # ---- N07: Alert Event ------------------------------------------------------------------------------
 @pytest.mark.octt("TC_N_20_CS")
 async def test_alert_threshold_exceeded(station, bench):
@@ -975,3 +1004,138 @@ async def test_periodic_event(station, bench):
         gap = second.mono - first.mono
         assert 1.0 <= gap <= 2 + bench.csms.deviation, (
             f"Periodic monitor of 2 s: consecutive NotifyEvents {gap:.1f} s apart")
+
+
+# ---- N07: hard-wired triggers and events while offline ------------------------------------------
+def _hardwired(payload: dict[str, Any]) -> bool:
+    return any(e.get("eventNotificationType") in ("HardWiredNotification", "HardWiredMonitor")
+               and not e.get("cleared", False) for e in payload.get("eventData") or [])
+
+
+_hardwired.__doc__ = "an eventData of a hard-wired notification or monitor, not cleared"
+
+
+@pytest.mark.octt("TC_N_21_CS")
+@pytest.mark.requires("HardWiredMonitoring")
+async def test_alert_hardwired_trigger(station, operator, bench):
+    """Alert Event - Caused by hardwired trigger.
+
+    The emergency stop is pressed and released (a hard-wired input): the station reports it
+    in NotifyEvent with eventNotificationType HardWiredNotification (or HardWiredMonitor),
+    trigger Alerting, the component and variable concerned and the actual value (N07.FR.06);
+    connectors it faulted come back once the stop is released.
+    """
+    mark = station.journal.mark()
+    await operator.press_emergency_stop()
+    try:
+        message = await station.expect("NotifyEvent", _hardwired, since=mark,
+                                       within=bench.csms.message_timeout + bench.csms.deviation)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            f"the emergency stop (a hard-wired trigger) was pressed: the station must report it "
+            f"in NotifyEvent with eventNotificationType HardWiredNotification or "
+            f"HardWiredMonitor (N07): {exc}") from None
+    e = next(d for d in message["eventData"] if _hardwired({"eventData": [d]}))
+    assert e.get("trigger") == "Alerting", (
+        f"the hard-wired event must have trigger Alerting, the station sent {e.get('trigger')!r}")
+    assert (e.get("component") or {}).get("name") and (e.get("variable") or {}).get("name"), (
+        f"the hard-wired event must name its component and variable (N07.FR.06): {e}")
+    assert "actualValue" in e, f"the hard-wired event has no actualValue (N07.FR.06): {e}"
+    faulted = {(m.payload["evseId"], m.payload["connectorId"]) for m in station.received(mark)
+               if m.action == "StatusNotification" and m.payload
+               and m.payload.get("connectorStatus") == "Faulted"}
+    for evse, connector in sorted(faulted):
+        try:
+            await station.expect("StatusNotification", {
+                "evseId": evse, "connectorId": connector, "connectorStatus": "Available"},
+                since=mark, within=bench.csms.message_timeout)
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                f"the emergency stop was released: connector {connector} of EVSE {evse}, "
+                f"Faulted by it, must become Available again: {exc}") from None
+
+
+POWER_FLOOR_W = 500.0  # below any charging power, above an idle output
+
+
+async def _offline_event(station: StationSession, operator: Any, bench: Bench, *,
+                         queuing: int, queued: bool, case: str) -> None:
+    """A LowerThreshold monitor (severity 5) on the EVSE's output power trips while offline
+    (the EV leaves); with MonitoringCtrlr.OfflineQueuingSeverity ``queuing`` its event is
+    delivered after the reconnection when ``queued``, else never (N07.FR.04)."""
+    from suites.ocpp201.support import first_connector, start_charging
+    from suites.ocpp201.transactions import try_set
+    evse, connector = first_connector(bench)
+    power = {"component": {"name": "EVSE", "evse": {"id": evse}}, "variable": {"name": "Power"}}
+    knob = ("MonitoringCtrlr", "OfflineQueuingSeverity")
+    saved = await get_variable(station, *knob)
+    await set_variable(station, *knob, str(queuing))
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffWaitMinimum", "1")
+    await try_set(station, "OCPPCommCtrlr", "RetryBackOffRandomRange", "0")
+    try:
+        async with monitors_of(station) as monitors:
+            floor = await monitors.add({"value": POWER_FLOOR_W, "type": "LowerThreshold",
+                                        "severity": SEVERITY, **power},
+                                       f"EVSE {evse} output power below {POWER_FLOOR_W:g} W")
+            await expect_event(station, bench, floor, "Alerting",
+                               why=f"idle, EVSE {evse} delivers less than {POWER_FLOOR_W:g} W")
+            started = await start_charging(station, operator, bench, evse=evse,
+                                           connector=connector)
+            await expect_event(station, bench, floor, "Alerting", cleared=True,
+                               why="charging: the output power rose above the LowerThreshold")
+            mark = station.journal.mark()
+            await station.go_offline(2.0, f"{case}: the EV leaves while the CSMS is away")
+            await operator.unplug(evse, connector)
+            await station.wait_connected(within=max(60.0, bench.csms.message_timeout * 6))
+            await station.expect("TransactionEvent", {
+                "transactionInfo.transactionId": started["transactionInfo"]["transactionId"],
+                "eventType": "Ended"}, since=mark, within=bench.csms.message_timeout)
+            situation = (f"offline, monitor {floor} (severity {SEVERITY}) tripped with "
+                         f"OfflineQueuingSeverity {queuing}")
+            if queued:
+                e = await expect_event(
+                    station, bench, floor, "Alerting", since=mark,
+                    why=f"{situation}: an event of a severity up to OfflineQueuingSeverity is "
+                        f"queued and sent after the reconnection (N07.FR.04)")
+                value = float(e.get("actualValue") or "nan")
+                assert value < POWER_FLOOR_W, (
+                    f"{situation}: the queued event must carry the power that tripped it (below "
+                    f"{POWER_FLOOR_W:g} W), it says {e.get('actualValue')!r}")
+            else:
+                try:
+                    await station.expect_none("NotifyEvent", event_of(floor, "Alerting", False),
+                                              since=mark, within=_quiet(bench))
+                except AssertionError as exc:
+                    raise AssertionError(
+                        f"{situation}: an event of a monitor less severe than "
+                        f"OfflineQueuingSeverity is dropped while offline, never sent after "
+                        f"the reconnection (N07.FR.04)\n{exc}") from None
+    finally:
+        with contextlib.suppress(Exception):
+            await set_variable(station, *knob, saved)
+
+
+@pytest.mark.octt("TC_N_22_CS")
+@pytest.mark.requires("OfflineMonitoringEventQueuing")
+async def test_offline_event_queued(station, operator, bench):
+    """Offline Notification - OfflineMonitoringEventQueuingSeverity set equal or lower than
+    severityLevel of the monitor.
+
+    OfflineQueuingSeverity 5, a monitor of severity 5 (as severe as the threshold): its event,
+    raised while offline, is delivered after the reconnection (N07.FR.04).
+    """
+    await _offline_event(station, operator, bench, queuing=SEVERITY, queued=True,
+                         case="TC_N_22")
+
+
+@pytest.mark.octt("TC_N_23_CS")
+@pytest.mark.requires("OfflineMonitoringEventQueuing")
+async def test_offline_event_not_queued(station, operator, bench):
+    """Offline Notification - OfflineMonitoringEventQueuingSeverity set higher than
+    severityLevel of the monitor.
+
+    OfflineQueuingSeverity 3, a monitor of severity 5 (less severe than the threshold): its
+    event, raised while offline, is dropped, never sent after the reconnection (N07.FR.04).
+    """
+    await _offline_event(station, operator, bench, queuing=SEVERITY - 2, queued=False,
+                         case="TC_N_23")

@@ -155,6 +155,30 @@ class Display:
                     return
                 await asyncio.sleep(0.05)
 
+    async def takes_turns(self, contents: list[str], within: float, why: str, *,
+                          never: str | None = None) -> None:
+        """Each of ``contents`` is on the screen at some moment within ``within`` s (they are
+        cycled); ``never`` is not shown meanwhile."""
+        with step(f"the screen shows each of {contents} within {within:g} s"):
+            deadline = time.monotonic() + within
+            seen: set[str] = set()
+            while seen != set(contents):
+                now = await self.screen()
+                assert never is None or now != never, (
+                    f"{why}: the screen must not show {never!r} meanwhile, but it does")
+                if now in contents:
+                    seen.add(now)
+                if time.monotonic() >= deadline:
+                    raise AssertionError(
+                        f"{why}: the screen must show each of {contents} in turn within "
+                        f"{within:g} s; it showed only {sorted(seen)} (now {now!r})")
+                await asyncio.sleep(0.05)
+
+    def needs(self, priority: str) -> None:
+        if priority not in self.priorities:
+            pytest.skip(f"the station does not support priority {priority} "
+                        f"(DisplayMessageCtrlr.SupportedPriorities: {self.priorities})")
+
     async def clear(self) -> None:
         for mid in self.ids:
             with contextlib.suppress(Exception):
@@ -200,6 +224,93 @@ async def test_set_display_message(station, bench, display):
         await display.stored(info, "after it was set")
     await display.shows(infos[0]["message"]["content"], _react(bench),
                         f"a {infos[0]['priority']} message and newer lower-priority ones are set")
+
+
+async def _not_stored(display: Display, info: dict[str, Any], why: str) -> None:
+    status, found = await display.get(id=[info["id"]])
+    assert status == "Unknown", (
+        f"GetDisplayMessages id [{info['id']}] after SetDisplayMessage was refused ({why}): the "
+        f"message must not be stored, so Unknown (O04.FR.02); the station answered {status} "
+        f"with ids {[m.get('id') for m in found]}")
+
+
+@pytest.mark.octt("TC_O_17_CS")
+async def test_not_supported_priority(station, bench, display):
+    """Set Display Message - NotSupportedPriority.
+
+    A message with a priority the station does not list in
+    DisplayMessageCtrlr.SupportedPriorities: NotSupportedPriority (O01.FR.01), not stored.
+    Skipped on a station that supports every priority (OCTT UI-1.1 to UI-1.3).
+    """
+    missing = [p for p in PRIORITIES if p not in display.priorities]
+    if not missing:
+        pytest.skip(f"the station supports every priority ({display.priorities})")
+    info = display.info("OCTT O_17 unsupported priority", priority=missing[0])
+    await display.set(info, expect="NotSupportedPriority",
+                      why=f"({missing[0]} is not in SupportedPriorities, O01.FR.01)")
+    await _not_stored(display, info, f"priority {missing[0]}")
+
+
+@pytest.mark.octt("TC_O_19_CS")
+async def test_not_supported_format(station, bench, display):
+    """Set Display Message - NotSupportedMessageFormat.
+
+    A message in a format the station does not list in DisplayMessageCtrlr.SupportedFormats:
+    NotSupportedMessageFormat (O01.FR.03), not stored. Skipped on a station that supports
+    every format (OCTT UI-2.1 to UI-2.4).
+    """
+    missing = [f for f in CONTENT if f not in display.formats]
+    if not missing:
+        pytest.skip(f"the station supports every message format ({display.formats})")
+    info = display.info(CONTENT[missing[0]], fmt=missing[0])
+    await display.set(info, expect="NotSupportedMessageFormat",
+                      why=f"({missing[0]} is not in SupportedFormats, O01.FR.03)")
+    await _not_stored(display, info, f"format {missing[0]}")
+
+
+@pytest.mark.octt("TC_O_22_CS")
+async def test_multiple_in_front(station, bench, display):
+    """Set Display Message - Multiple In front priority.
+
+    Two InFront messages (and a NormalCycle one, when supported): all Accepted and stored;
+    the screen cycles the InFront messages, each shown in turn (O01.FR.14), and shows the
+    NormalCycle one meanwhile never (InFront goes before the normal cycle).
+
+    Requirements: O01.FR.14 (feature UI-1.2).
+    """
+    display.needs("InFront")
+    infront = [display.info(f"OCTT O_22 in front {n}", priority="InFront") for n in (1, 2)]
+    normal = (display.info("OCTT O_22 normal cycle", priority="NormalCycle")
+              if "NormalCycle" in display.priorities else None)
+    for info in ([normal] if normal else []) + infront:
+        await display.set(info)
+    for info in infront:
+        await display.stored(info, "after it was set")
+    await display.takes_turns([i["message"]["content"] for i in infront], _react(bench) * 3,
+                              "two InFront messages are set (O01.FR.14)",
+                              never=normal["message"]["content"] if normal else None)
+
+
+@pytest.mark.octt("TC_O_24_CS")
+async def test_second_always_front(station, bench, display):
+    """Set Display Message - Second Alwaysfront priority.
+
+    An AlwaysFront message is shown; a second AlwaysFront message (another id) replaces it
+    on the screen (O01.FR.16): the new one is shown and the first no longer, not even in
+    turns.
+
+    Requirements: O01.FR.16 (feature UI-1.1).
+    """
+    display.needs("AlwaysFront")
+    first = display.info("OCTT O_24 first always front", priority="AlwaysFront")
+    await display.set(first)
+    await display.shows(first["message"]["content"], _react(bench), "an AlwaysFront message")
+    second = display.info("OCTT O_24 second always front", priority="AlwaysFront")
+    await display.set(second)
+    await display.shows(second["message"]["content"], _react(bench),
+                        "a newer AlwaysFront message replaces the one shown (O01.FR.16)")
+    await display.never_shows(first["message"]["content"], _settle(bench) + 1.0,
+                              "the older AlwaysFront message was replaced (O01.FR.16)")
 
 
 @pytest.mark.octt("TC_O_12_CS")

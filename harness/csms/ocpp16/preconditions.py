@@ -22,7 +22,8 @@ BASELINE_KEYS = ("HeartbeatInterval", "ConnectionTimeOut", "MeterValueSampleInte
                  "MeterValuesAlignedData", "StopTransactionOnEVSideDisconnect",
                  "StopTransactionOnInvalidId", "AuthorizeRemoteTxRequests",
                  "LocalAuthorizeOffline", "LocalPreAuthorize", "AuthorizationCacheEnabled",
-                 "TransactionMessageAttempts", "TransactionMessageRetryInterval")
+                 "TransactionMessageAttempts", "TransactionMessageRetryInterval",
+                 "AllowOfflineTxForUnknownId", "UnlockConnectorOnEVSideDisconnect")
 
 
 class Baseline16:

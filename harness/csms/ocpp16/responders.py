@@ -7,7 +7,9 @@ the transactionId in StartTransaction.conf (OCPP 1.6 section 6.46).
 
 from __future__ import annotations
 
+import inspect
 import itertools
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +23,31 @@ AUTHORIZATION_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid", "Concurre
 def id_tag_status(policy: CsmsPolicy, id_tag: str | None) -> str:
     status = policy.token_status({"idToken": id_tag} if id_tag else None)
     return status if status in AUTHORIZATION_STATUSES else "Invalid"
+
+
+def id_tag_info(policy: CsmsPolicy, id_tag: str | None) -> dict[str, Any]:
+    """The IdTagInfo for ``id_tag``: its status, and its parentIdTag if the policy has one."""
+    info: dict[str, Any] = {"status": id_tag_status(policy, id_tag)}
+    parent = policy.parent_id_tags.get(id_tag or "")
+    if parent:
+        info["parentIdTag"] = parent
+    return info
+
+
+def with_parent_id_tag(answer: Responder, id_tags: Collection[str], parent: str) -> Responder:
+    """``answer`` (how the CSMS answers Authorize, StartTransaction or StopTransaction) with
+    ``parent`` as the idTagInfo.parentIdTag of ``id_tags``: the Central System says these
+    idTags belong to one group (1.6 sections 3.5, 5.13), e.g. for one test with
+    ``station.respond("Authorize", with_parent_id_tag(station.responders["Authorize"], ...))``."""
+
+    async def respond(session: StationSession, m: Message) -> dict[str, Any]:
+        result = answer(session, m)
+        reply = dict(await result if inspect.isawaitable(result) else result)
+        if m.get("idTag") in id_tags and "idTagInfo" in reply:
+            reply["idTagInfo"] = {**reply["idTagInfo"], "parentIdTag": parent}
+        return reply
+
+    return respond
 
 
 def responders(policy: CsmsPolicy) -> dict[str, Responder]:
@@ -39,15 +66,15 @@ def responders(policy: CsmsPolicy) -> dict[str, Responder]:
         return {"currentTime": now_iso()}
 
     def authorize(session: StationSession, m: Message) -> dict[str, Any]:
-        return {"idTagInfo": {"status": id_tag_status(policy, m.get("idTag"))}}
+        return {"idTagInfo": id_tag_info(policy, m.get("idTag"))}
 
     def start_transaction(session: StationSession, m: Message) -> dict[str, Any]:
-        return {"idTagInfo": {"status": id_tag_status(policy, m.get("idTag"))},
+        return {"idTagInfo": id_tag_info(policy, m.get("idTag")),
                 "transactionId": next(transaction_ids)}
 
     def stop_transaction(session: StationSession, m: Message) -> dict[str, Any]:
         if m.get("idTag"):
-            return {"idTagInfo": {"status": id_tag_status(policy, m.get("idTag"))}}
+            return {"idTagInfo": id_tag_info(policy, m.get("idTag"))}
         return {}
 
     def data_transfer(session: StationSession, m: Message) -> dict[str, Any]:

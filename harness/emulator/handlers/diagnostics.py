@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from harness.emulator.handlers.registry import Result, handles, now
@@ -10,6 +11,35 @@ from harness.emulator.transfer import upload as upload_file
 
 if TYPE_CHECKING:
     from harness.emulator.station import EmulatedStation
+
+
+def log_lines(st: EmulatedStation, kind: str, oldest: str | None = None,
+              latest: str | None = None) -> list[str]:
+    """The lines of the station's ``kind`` log (each starts with its timestamp) between
+    ``oldest`` and ``latest`` (GetLog log.oldestTimestamp / latestTimestamp; 1.6 GetDiagnostics
+    startTime / stopTime). The diagnostics log holds the security events and a line of now."""
+    lines = list(st.security_log)
+    if kind != "security":
+        lines.append(f"{now()} emulated diagnostics")
+    low, high = _moment(oldest), _moment(latest)
+    return [line for line in lines
+            if (moment := _moment(line.split(" ", 1)[0])) is None
+            or ((low is None or moment >= low) and (high is None or moment <= high))]
+
+
+def _moment(value: str | None) -> float | None:
+    try:
+        return dt.datetime.fromisoformat((value or "").replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def trigger_payload(st: EmulatedStation) -> dict[str, Any]:
+    """LogStatusNotification for TriggerMessage: Uploading with the requestId while an upload
+    runs, Idle when none does."""
+    request_id = getattr(st, "log_upload_request", None)
+    return {"status": "Idle"} if request_id is None else {"status": "Uploading",
+                                                           "requestId": request_id}
 
 
 @handles("GetLog")
@@ -25,16 +55,21 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
         st.send("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
         if "log_upload_never_finishes" in st.quirks:
             return
-        lines = st.security_log if kind == "security" else [f"{now()} emulated diagnostics"]
+        lines = log_lines(st, kind, p["log"].get("oldestTimestamp"),
+                          p["log"].get("latestTimestamp"))
         body = ("\n".join(lines) + "\n").encode()
         url = location if not location.endswith("/") else location + filename
         ok = False
-        for attempt in range(retries + 1):
-            if attempt:
-                await asyncio.sleep(retry_interval)
-            ok = await asyncio.to_thread(upload_file, url, body)
-            if ok:
-                break
+        st.log_upload_request = request_id  # type: ignore[attr-defined]
+        try:
+            for attempt in range(retries + 1):
+                if attempt:
+                    await asyncio.sleep(retry_interval)
+                ok = await asyncio.to_thread(upload_file, url, body)
+                if ok:
+                    break
+        finally:
+            st.log_upload_request = None  # type: ignore[attr-defined]
         if "log_upload_failure_reported_uploaded" in st.quirks:
             ok = True
         st.send("LogStatusNotification",

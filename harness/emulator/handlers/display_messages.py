@@ -31,9 +31,10 @@ async def set_display_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return {"status": "Rejected", "statusInfo": {"reasonCode": "Disabled"}}
     formats = st.dm.get_list("DisplayMessageCtrlr", "SupportedFormats")
     priorities = st.dm.get_list("DisplayMessageCtrlr", "SupportedPriorities")
-    if info["message"]["format"] not in formats:
+    lax = "display_claims_fewer_but_accepts" in st.quirks
+    if info["message"]["format"] not in formats and not lax:
         return {"status": "NotSupportedMessageFormat"}  # O01.FR.03
-    if info["priority"] not in priorities:
+    if info["priority"] not in priorities and not lax:
         return {"status": "NotSupportedPriority"}  # O01.FR.01
     if info.get("state") not in (None, "Charging", "Faulted", "Idle", "Unavailable"):
         return {"status": "NotSupportedState"}  # O01.FR.02

@@ -120,7 +120,7 @@ async def clear_variable_monitoring(st: EmulatedStation, p: dict[str, Any]) -> R
         m = s.monitors.get(monitor_id)
         if m is None:
             status = "Accepted" if "clear_monitor_of_unknown_id_accepted" in st.quirks else "NotFound"
-        elif m.kind == "HardWiredMonitor":
+        elif m.kind == "HardWiredMonitor" and "hardwired_monitor_clearable" not in st.quirks:
             status = "Rejected"  # N06.FR.03
         else:
             status = "Accepted"

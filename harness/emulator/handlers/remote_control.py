@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from harness.emulator import charging_profiles, firmware
-from harness.emulator.handlers import certificates
+from harness.emulator.handlers import certificates, diagnostics
 from harness.emulator.handlers.registry import Result, handles
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ async def trigger_message(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return {"status": "Accepted"}, tx_events
     if what == "LogStatusNotification":
         async def log_status() -> None:
-            st.send("LogStatusNotification", {"status": "Idle"})
+            st.send("LogStatusNotification", diagnostics.trigger_payload(st))
 
         return {"status": "Accepted"}, log_status
     if what == "FirmwareStatusNotification":

@@ -59,7 +59,8 @@ async def reserve_now(st: EmulatedStation, p: dict[str, Any]) -> Result:
         held = sum(1 for r in st.reservations.values() if r.id != rid
                    and (r.evse_id is None or r.evse_id in {e.id for e in fitting}))
         free = [e for e in fitting if st.evse_free(e)]
-        if len(free) > held:
+        if len(free) > held or (connector_type is not None
+                                and "type_reservations_overbooked" in st.quirks):
             status = "Accepted"
         elif fitting and all(any(c.faulted for c in e.connectors.values()) for e in fitting):
             status = "Faulted"

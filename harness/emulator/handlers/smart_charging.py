@@ -56,6 +56,8 @@ async def clear_charging_profile(st: EmulatedStation, p: dict[str, Any]) -> Resu
         return {"status": "Unknown"}  # K10.FR.01
     if profile_id is None and criteria and "clear_profile_by_criteria_ignored" in st.quirks:
         return {"status": "Accepted"}
+    if profile_id is None and "clear_by_criteria_first_match_only" in st.quirks:
+        matched = matched[:1]
     for pid in matched:
         s.profiles.pop(pid, None)
     with contextlib.suppress(KeyError):
@@ -104,7 +106,7 @@ async def get_composite_schedule(st: EmulatedStation, p: dict[str, Any]) -> Resu
         return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}  # K08.FR.05
     units = cp.rate_units(st)
     unit = p.get("chargingRateUnit") or units[0]
-    if unit not in units:
+    if unit not in units and "rate_unit_claims_amps_only" not in st.quirks:
         return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRateUnit"}}
     duration = int(p["duration"])
     start = datetime.now(UTC).timestamp()

@@ -21,6 +21,8 @@ from harness.emulator.config import StationConfig
 from harness.emulator.evse import Evse
 from harness.emulator.ocpp16 import translate
 from harness.emulator.ocpp16.configuration import Configuration16
+from harness.emulator.ocpp16.hardware import Hardware16
+from harness.emulator.ocpp16.offline import Offline16
 from harness.emulator.station import EmulatedStation
 from harness.protocols.ocppj import ErrorCode, Frame, FrameError, MessageType
 
@@ -57,6 +59,9 @@ class TransactionIds:
 
     to_16: dict[str, int] = field(default_factory=dict)
     connector: dict[str, int] = field(default_factory=dict)
+    # The Transaction.Begin meter values of each transaction, repeated in the transactionData
+    # of its StopTransaction: meterStart is whole Wh, these keep the meter's resolution.
+    begin: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def assigned(self, internal: str, tx_id: int, connector_id: int) -> None:
         self.to_16[internal] = tx_id
@@ -66,8 +71,10 @@ class TransactionIds:
         return next((k for k, v in self.to_16.items() if v == tx_id), None)
 
 
-class EmulatedStation16(EmulatedStation):
+class EmulatedStation16(Offline16, Hardware16, EmulatedStation):
     """An emulated OCPP 1.6J charge point (Core profile, plus TriggerMessage)."""
+
+    unsigned_firmware = True  # 1.6 UpdateFirmware carries no signature (harness.emulator.firmware)
 
     def __init__(self, config: StationConfig) -> None:
         super().__init__(config)
@@ -76,6 +83,8 @@ class EmulatedStation16(EmulatedStation):
         self.configuration = Configuration16()
         self.reset_type: str | None = None
         self._finishing: set[int] = set()  # EVSEs whose transaction ended, cable still in
+        self._init_hardware(config.features)  # fixed or detachable cable, lock, fault inputs
+        self.configuration.built_as(self, config.profiles, config.features)  # profiles, keys
         # A 1.6 transaction starts once authorized with the cable in and stops when either
         # ends (1.6 sections 3.6, 4.8); there are no TxStartPoint / TxStopPoint keys to change.
         self.dm.put("TxCtrlr", "TxStartPoint", "PowerPathClosed")
@@ -87,8 +96,13 @@ class EmulatedStation16(EmulatedStation):
             return "Available" if self.operative else "Unavailable"
         evse = self.evses[evse_id]
         plugged = evse.plugged is not None and evse.plugged.id == connector_id
+        status = self.connector_status(evse_id, connector_id)
+        if status != "Faulted" and evse.tx is not None and evse.plugged is None:
+            return "SuspendedEV"  # 1.6 4.10: the EV left, the transaction goes on (9.1.29 false)
+        if status == "Available" and evse_id in self.cable_held:
+            return "Finishing"  # a detachable cable still locked in the socket (9.1.33 false)
         return translate.connector_status_16(
-            self.connector_status(evse_id, connector_id),
+            status,
             in_transaction=evse.tx is not None and plugged,
             charging_state=evse.tx.charging_state if evse.tx is not None else None,
             authorized=evse.id_token is not None,
@@ -144,6 +158,10 @@ class EmulatedStation16(EmulatedStation):
                      self._from_16(action16, payload, payload16, reply.payload))
 
     def _to_16(self, action: str, p: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+        from harness.emulator.ocpp16.handlers import security
+
+        if security.owns(self, action, p):  # Security Whitepaper messages (handlers/security.py)
+            return security.message_16(self, action, p)
         if action in ("Heartbeat", "DataTransfer", "SecurityEventNotification"):
             return action, p
         if action == "BootNotification":
@@ -153,7 +171,8 @@ class EmulatedStation16(EmulatedStation):
         if action == "StatusNotification":
             status = p["connectorStatus"]
             return action, {"connectorId": self.connectors.number(p["evseId"], p["connectorId"]),
-                            "errorCode": "OtherError" if status == "Faulted" else "NoError",
+                            "errorCode": (self.error_code16(p["evseId"]) if status == "Faulted"
+                                          else "NoError"),
                             "status": status, "timestamp": p["timestamp"]}
         if action == "MeterValues":
             values = translate.meter_values(p["meterValue"])
@@ -162,6 +181,10 @@ class EmulatedStation16(EmulatedStation):
             return action, {"connectorId": self.connectors.number(p["evseId"]), "meterValue": values}
         if action == "TransactionEvent":
             return self._transaction_16(p)
+        if action in ("FirmwareStatusNotification", "LogStatusNotification"):
+            from harness.emulator.ocpp16.handlers.firmware import status_notification_16
+
+            return status_notification_16(self, action, p)
         self.on_event(f"{action} has no OCPP 1.6 counterpart; not sent")
         return None
 
@@ -176,8 +199,10 @@ class EmulatedStation16(EmulatedStation):
                 "connectorId": connector_id, "idTag": translate.id_tag(p.get("idToken")) or "",
                 "meterStart": meter_start if meter_start is not None else 0,
                 "timestamp": p["timestamp"]}
-            if p.get("reservationId") is not None:
-                start["reservationId"] = p["reservationId"]
+            if p.get("reservationId") is not None \
+                    and "start_without_reservation_id_16" not in self.quirks:
+                start["reservationId"] = p["reservationId"]  # 1.6 section 5.13
+            self.tx_ids.begin[internal] = meter
             return "StartTransaction", start
         tx_id = self.tx_ids.to_16.get(internal)
         if tx_id is None:
@@ -194,11 +219,12 @@ class EmulatedStation16(EmulatedStation):
         stop: dict[str, Any] = {
             "transactionId": tx_id, "timestamp": p["timestamp"],
             "meterStop": meter_stop if meter_stop is not None else 0,
-            "reason": translate.stop_reason(p["transactionInfo"].get("stoppedReason"),
-                                            self.reset_type)}
+            "reason": translate.stop_reason(
+                p["transactionInfo"].get("stoppedReason"),
+                "Hard" if "soft_reset_reported_as_hard" in self.quirks else self.reset_type)}
         if translate.id_tag(p.get("idToken")):
             stop["idTag"] = translate.id_tag(p.get("idToken"))
-        data = translate.meter_values(meter)
+        data = translate.meter_values([*self.tx_ids.begin.pop(internal, []), *meter])
         if data:
             stop["transactionData"] = data
         return "StopTransaction", stop
@@ -220,6 +246,13 @@ class EmulatedStation16(EmulatedStation):
         from harness.emulator.ocpp16.handlers import HANDLERS_16
 
         action = frame.action or ""
+        # 1.6 section 4.2: while Rejected the charge point answers nothing; while Pending it
+        # answers the Central System's requests, except RemoteStart/RemoteStopTransaction.
+        if self.registration == "Rejected":
+            return None  # type: ignore[return-value]
+        if self.registration == "Pending" and action in ("RemoteStartTransaction",
+                                                         "RemoteStopTransaction"):
+            return {"status": "Rejected"}
         handler = HANDLERS_16.get(action)
         if handler is None:
             raise FrameError(ErrorCode.NOT_IMPLEMENTED, f"{action} is not supported")

@@ -114,3 +114,50 @@ def connector_status_16(status: str, *, in_transaction: bool, charging_state: st
     if status == "Available" and authorized:
         return "Preparing"
     return status  # Available, Reserved, Unavailable, Faulted: same words
+
+
+# FirmwareStatus (2.0.1) -> FirmwareStatus (1.6, section 4.5). None: no 1.6 word says it, the
+# notification is not sent. DownloadScheduled / InstallScheduled: 1.6 reports nothing until the
+# download / installation starts; SignatureVerified and InstallRebooting are steps 1.6 does not
+# report; DownloadPaused is still Downloading (already reported). A failed verification or an
+# invalid signature means the image could not be installed: InstallationFailed.
+FIRMWARE_STATUS_16: dict[str, str | None] = {
+    "Downloaded": "Downloaded", "DownloadFailed": "DownloadFailed",
+    "Downloading": "Downloading", "Idle": "Idle", "InstallationFailed": "InstallationFailed",
+    "Installing": "Installing", "Installed": "Installed",
+    "InstallVerificationFailed": "InstallationFailed", "InvalidSignature": "InstallationFailed",
+    "DownloadScheduled": None, "DownloadPaused": None, "InstallScheduled": None,
+    "InstallRebooting": None, "SignatureVerified": None,
+}
+# UploadLogStatus (2.0.1) -> DiagnosticsStatus (1.6, section 4.4). Every way an upload can end
+# without the file arriving is UploadFailed; AcceptedCanceled (an earlier upload replaced) has
+# no 1.6 word.
+DIAGNOSTICS_STATUS_16: dict[str, str | None] = {
+    "Idle": "Idle", "Uploaded": "Uploaded", "Uploading": "Uploading",
+    "UploadFailure": "UploadFailed", "BadMessage": "UploadFailed",
+    "NotSupportedOperation": "UploadFailed", "PermissionDenied": "UploadFailed",
+    "AcceptedCanceled": None,
+}
+
+
+# Where an update in one of the unreported steps is, said in 1.6 when a TriggerMessage asks
+# (section 5.17: an accepted trigger is answered with the current status).
+FIRMWARE_STATUS_16_NOW = {"DownloadScheduled": "Idle", "DownloadPaused": "Downloading",
+                          "SignatureVerified": "Downloaded", "InstallScheduled": "Downloaded",
+                          "InstallRebooting": "Installing"}
+
+
+def firmware_status_16(status: str) -> str | None:
+    """FirmwareStatusNotification.status in 1.6, None when 1.6 does not report that step."""
+    return FIRMWARE_STATUS_16.get(status)
+
+
+def firmware_status_16_now(status: str) -> str:
+    """The 1.6 status a triggered FirmwareStatusNotification reports for an update in
+    ``status`` (every 2.0.1 step has one)."""
+    return FIRMWARE_STATUS_16.get(status) or FIRMWARE_STATUS_16_NOW.get(status, "Idle")
+
+
+def diagnostics_status_16(status: str) -> str | None:
+    """DiagnosticsStatusNotification.status in 1.6 for a LogStatusNotification status."""
+    return DIAGNOSTICS_STATUS_16.get(status)

@@ -3,7 +3,15 @@ feature profile (as :mod:`harness.emulator.handlers` is per 2.0.1 functional blo
 request is said as the 2.0.1 request the shared handler answers, and the answer said back in
 1.6. Only what 1.6 does differently is written here."""
 
-from harness.emulator.ocpp16.handlers import core  # noqa: F401  (registers its handlers)
+# Importing a module registers its handlers in HANDLERS_16.
+from harness.emulator.ocpp16.handlers import (  # noqa: F401
+    core,  # Core, Remote Trigger
+    firmware,  # Firmware Management (UpdateFirmware, GetDiagnostics)
+    local_auth_list,  # Local Auth List Management
+    reservation,  # Reservation
+    security,  # Security Whitepaper ed.2
+    smart_charging,  # Smart Charging
+)
 from harness.emulator.ocpp16.handlers.registry import HANDLERS_16
 
 __all__ = ["HANDLERS_16"]
