@@ -92,6 +92,17 @@ def test_notify_report_and_ocpp16_keys_are_masked() -> None:
     change = '[2,"1","ChangeConfiguration",{"key":"AuthorizationKey","value":"0011AABB"}]'
     out = redact(change)
     assert "0011AABB" not in out and '"key":"AuthorizationKey"' in out
+    # A 1.6 GetConfiguration.req names keys in a list (no value to mask); its answer lists them.
+    asked = {"key": ["AuthorizationKey", "HeartbeatInterval"]}
+    assert redact_value(asked) == asked
+    [record] = redact_records([{"seq": 1, "raw": json.dumps([2, "2", "GetConfiguration", asked]),
+                                "payload": asked, "verdict": "ok"}], [])
+    assert record["payload"] == asked
+    answer = {"configurationKey": [{"key": "AuthorizationKey", "readonly": False, "value": "0011AABB"},
+                                   {"key": "HeartbeatInterval", "readonly": False, "value": "30"}]}
+    masked = redact_value(answer)
+    assert masked["configurationKey"][0]["value"] == MASK
+    assert masked["configurationKey"][1]["value"] == "30"
 
 
 def test_password_fields_by_name() -> None:

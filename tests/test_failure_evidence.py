@@ -64,3 +64,30 @@ def test_failed_power_case_has_measurements_plot_data_and_transcript(pytester: p
     transcript = (results / names["instrument transcript"]["source"]).read_text()
     assert ":WAV:DATA?" in transcript and "SOUR:VOLT" in transcript
     assert "OCPP journal CS001" in names
+
+
+def test_ocpp16_run_keeps_its_evidence_and_masks_the_authorization_key(
+        pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """A 1.6 run writes the run journal (GetConfiguration names keys in a list) with the
+    AuthorizationKey set by TC_073 masked, and its summary counts against the 1.6 catalogue."""
+    from harness.evidence.summary import build_summary
+    from tests.quirk_runner import BENCH_16
+
+    results = tmp_path / "allure"
+    outcomes = run_cases(pytester, ["TC_019_CS", "TC_073_CS"], [], "--bench", str(BENCH_16),
+                         "--alluredir", str(results))
+    assert [o.outcome for o in outcomes] == ["passed", "passed"], outcomes
+    journal = results / "ocpp-journal-CS016.jsonl"
+    text = journal.read_text()
+    changes = [json.loads(line) for line in text.splitlines()
+               if '"ChangeConfiguration"' in line and "AuthorizationKey" in line]
+    assert changes, "the run journal lacks TC_073's ChangeConfiguration of AuthorizationKey"
+    password = load_bench(BENCH_16).station.password
+    assert password and password not in text
+    for change in changes:
+        value = (change.get("payload") or {}).get("value")
+        assert value in (None, "***"), f"AuthorizationKey value {value!r} reached the journal"
+    summary = build_summary(results)
+    assert summary["ocpp_version"] == "1.6"
+    assert {c["id"] for c in summary["cases"]} == {"TC_019_CS", "TC_073_CS"}
+    assert summary["profiles"]["Core"]["passed"] == 1

@@ -153,7 +153,8 @@ def _holder(node: dict[str, Any]) -> frozenset[str]:
     variable = node.get("variable")
     if isinstance(variable, dict) and variable.get("name") in SECRET_VARIABLES:
         return frozenset({"attributeValue", "value"})
-    if node.get("key") in SECRET_CONFIG_KEYS:
+    key = node.get("key")  # a GetConfiguration.req's ``key`` is a list of names: no value
+    if isinstance(key, str) and key in SECRET_CONFIG_KEYS:
         return frozenset({"value"})
     return frozenset()
 

@@ -35,16 +35,7 @@ _SEVERITY = {"failed": 0, "broken": 1, "skipped": 2, "passed": 3}
 
 def write_summary(results_dir: Path, out_dir: Path, sut: str = "CS",
                   version: str | None = None) -> dict[str, Any]:
-    """Build the summary of ``results_dir`` and write ``summary.json`` / ``summary.md``.
-
-    ``version``: the OCPP version whose catalogue the cases are counted against; by default
-    the one the run's environment records (``Station.OcppVersion``), else 2.0.1."""
-    if version is None:
-        env_path = Path(results_dir) / ENVIRONMENT_FILE
-        environment = read_environment(env_path) if env_path.is_file() else {}
-        version = environment.get("Station.OcppVersion", "2.0.1")
-        if version not in catalog.VERSIONS:
-            version = "2.0.1"
+    """Build the summary of ``results_dir`` and write ``summary.json`` / ``summary.md``."""
     summary = build_summary(results_dir, sut=sut, version=version)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -54,9 +45,16 @@ def write_summary(results_dir: Path, out_dir: Path, sut: str = "CS",
     return summary
 
 
-def build_summary(results_dir: Path, sut: str = "CS", version: str = "2.0.1") -> dict[str, Any]:
-    """The summary as plain data (see the module docstring for what it promises)."""
+def build_summary(results_dir: Path, sut: str = "CS", version: str | None = None) -> dict[str, Any]:
+    """The summary as plain data (see the module docstring for what it promises).
+
+    ``version``: the OCPP version whose catalogue the cases are counted against; by default
+    the one the run's environment records (``Station.OcppVersion``), else 2.0.1."""
     results_dir = Path(results_dir)
+    if version is None:
+        env_path = results_dir / ENVIRONMENT_FILE
+        recorded = read_environment(env_path).get("Station.OcppVersion") if env_path.is_file() else None
+        version = recorded if recorded in catalog.VERSIONS else "2.0.1"
     known = catalog.load(version)
     # The latest result of each test (a rerun replaces the earlier run); a case some tests
     # share (two scenarios of one OCTT id, parametrized variants) keeps one row per test, and
