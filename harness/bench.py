@@ -63,14 +63,15 @@ ID_TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local"
                   "NoAuthorization")
 #: Token roles a test can ask for, and what the harness CSMS answers for each.
 ID_TOKEN_STATUS = {"valid": "Accepted", "valid2": "Accepted", "invalid": "Invalid",
-                   "blocked": "Blocked", "expired": "Expired"}
+                   "blocked": "Blocked", "expired": "Expired",
+                   "master": "Accepted"}  # a Master Pass card (C16): the tests give its group
 DEFAULT_ID_TOKENS = {
     "valid": ("VALIDTOKEN01", "ISO14443"),
     "valid2": ("VALIDTOKEN02", "ISO14443"),
     "invalid": ("INVALIDTOKEN", "ISO14443"),
     "blocked": ("BLOCKEDTOKEN", "ISO14443"),
     "expired": ("EXPIREDTOKEN", "ISO14443"),
-}
+}  # "master" has no default: only a bench with a Master Pass card names one
 #: Operator actions a bench can automate, and the parameters their templates may use.
 ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     "plug_in": ("station", "evse", "connector"),
@@ -98,6 +99,11 @@ ACTION_PARAMETERS: dict[str, tuple[str, ...]] = {
     # the connector lock blocked) raised, then cleared: a jumper, a test mode, a person's hand
     "inject_fault": ("station", "evse", "connector", "fault"),
     "clear_fault": ("station", "evse", "connector", "fault"),
+    # the parking bay's vehicle sensor of an EVSE: a car enters (occupied true) or leaves it
+    "parking_bay": ("station", "evse", "occupied"),
+    # the Master Pass screen a station with a UI shows after a master card (C16.FR.01): the
+    # user stops the transaction of one EVSE, or all of them (evse 0)
+    "master_pass_select": ("station", "evse"),
 }
 ACTION_METHODS = ("command", "http", "prompt", "relay")
 DEFAULT_TIMEOUTS = {"command": 30.0, "http": 10.0, "prompt": 300.0, "relay": 120.0}

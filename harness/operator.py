@@ -69,6 +69,10 @@ class Operator(Protocol):
 
     async def clear_fault(self, evse: int, connector: int, fault: str) -> None: ...
 
+    async def parking_bay(self, evse: int, occupied: bool) -> None: ...
+
+    async def master_pass_select(self, evse: int) -> None: ...
+
 
 class Prompter(Protocol):
     """Asks a person to do something and waits for confirmation."""
@@ -137,6 +141,12 @@ class EmulatedOperator:
     async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
         await self._call("clear_fault", evse, connector, fault)
 
+    async def parking_bay(self, evse: int, occupied: bool) -> None:
+        await self._call("parking_bay", evse, occupied)
+
+    async def master_pass_select(self, evse: int) -> None:
+        await self._call("master_pass_select", evse)
+
 
 def _named(name: str, args: tuple[Any, ...]) -> dict[str, Any]:
     params = [p for p in ACTION_PARAMETERS[name] if p != "station"]
@@ -163,6 +173,10 @@ DEFAULT_PROMPTS = {
     "inject_fault": "Provoke fault {fault} on connector {connector} of EVSE {evse} (for "
                     "ConnectorLockFailure: block the connector lock where it is).",
     "clear_fault": "Remove the cause of fault {fault} on connector {connector} of EVSE {evse}.",
+    "parking_bay": "Make the parking bay sensor of EVSE {evse} see it occupied: {occupied} (drive "
+                   "a car in, or out).",
+    "master_pass_select": "On the Master Pass screen, stop the transaction of EVSE {evse} (EVSE "
+                          "0: stop all transactions).",
 }
 
 
@@ -236,6 +250,14 @@ class ConfiguredOperator:
     async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
         await self._run("clear_fault", {"evse": evse, "connector": connector, "fault": fault},
                         lambda op: op.clear_fault(evse, connector, fault))
+
+    async def parking_bay(self, evse: int, occupied: bool) -> None:
+        await self._run("parking_bay", {"evse": evse, "occupied": occupied},
+                        lambda op: op.parking_bay(evse, occupied))
+
+    async def master_pass_select(self, evse: int) -> None:
+        await self._run("master_pass_select", {"evse": evse},
+                        lambda op: op.master_pass_select(evse))
 
     async def _run(self, name: str, params: dict[str, Any],
                    delegate: Callable[[Operator], Awaitable[Any]]) -> Any:

@@ -317,8 +317,9 @@ async def emulated_station(
     roots = config.ca_certificates.setdefault("CSMSRootCertificate", [])
     if pki.csms_root.pem not in roots:
         roots.append(pki.csms_root.pem)
-    config.client_cert_pem = config.client_cert_pem or pki.station_cert.chain_pem
-    config.client_key_pem = config.client_key_pem or pki.station_cert.key_pem
+    if not config.options.get("no_station_certificate", False):  # A05.FR.03 variant (TC_A_21)
+        config.client_cert_pem = config.client_cert_pem or pki.station_cert.chain_pem
+        config.client_key_pem = config.client_key_pem or pki.station_cert.key_pem
     station = STATION_CLASSES[config.ocpp_version](config)
     await station.start()
     try:
@@ -405,6 +406,12 @@ class SkippingOperator:
 
     async def clear_fault(self, evse: int, connector: int, fault: str) -> None:
         await self._do("clear_fault", evse, connector, fault)
+
+    async def parking_bay(self, evse: int, occupied: bool) -> None:
+        await self._do("parking_bay", evse, occupied)
+
+    async def master_pass_select(self, evse: int) -> None:
+        await self._do("master_pass_select", evse)
 
 
 class TerminalPrompter:

@@ -270,6 +270,7 @@ def test_coupled_to_the_real_plant() -> None:
             pa.integration_reset()
             before = plant.energy_wh()
             pa.integration_start()
+            started = plant.energy_wh()  # the simulator started integrating in between
             deadline = time.monotonic() + 3.0
             while True:
                 time.sleep(0.06)
@@ -280,9 +281,14 @@ def test_coupled_to_the_real_plant() -> None:
             assert reading.voltage_v == pytest.approx(plant.params.battery_v, rel=0.05)
             assert reading.power_w == pytest.approx(reading.voltage_v * reading.current_a, rel=1e-3)
             time.sleep(0.1)
+            stopping = plant.energy_wh()
             pa.integration_stop()
             after = plant.energy_wh()
             energy = pa.energy_wh(1)  # what the plant delivered between STARt and STOP
-            assert 0.9 * (after - before) < energy <= after - before
+            # STARt and STOP took effect somewhere within their round trips: the integral lies
+            # between the energy of the inner window and that of the outer one (a loaded
+            # machine stretches the round trips, not the bracket); <NR3> keeps 6 digits.
+            digits = 1e-5 * energy
+            assert stopping - started - digits <= energy <= after - before + digits
         finally:
             pa.close()

@@ -9,7 +9,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness.emulator import firmware
 from harness.emulator.config import StationConfig
@@ -18,9 +17,9 @@ from harness.emulator.ocpp16 import translate
 from harness.emulator.ocpp16.handlers.firmware import status_notification_16
 from harness.emulator.ocpp16.station import EmulatedStation16
 from harness.emulator.station import EmulatedStation
+from tests.variant_bench import BENCH_16, derived_bench
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_16 = ROOT / "fixtures" / "benches" / "emulated-16.yaml"
 
 # OCPP 1.6 FirmwareStatus and DiagnosticsStatus (sections 4.5, 4.4, 6.17, 6.19).
 FIRMWARE_16 = {"Downloaded", "DownloadFailed", "Downloading", "Idle", "InstallationFailed",
@@ -128,10 +127,7 @@ def test_get_diagnostics_names_the_file_in_the_folder() -> None:
 
 def test_firmware_cases_pass_over_ftp(pytester: pytest.Pytester, tmp_path: Path) -> None:
     """The 1.6 firmware and diagnostics cases on a bench whose charge point speaks FTP only."""
-    data = yaml.safe_load(BENCH_16.read_text())
-    data["csms"]["file_transfer"] = "ftp"
-    bench = tmp_path / "ftp-bench-16.yaml"
-    bench.write_text(yaml.safe_dump(data, sort_keys=False))
+    bench = derived_bench(tmp_path, base=BENCH_16, csms={"file_transfer": "ftp"})
     args = [str(ROOT / "suites" / "ocpp16" / "test_firmware.py"), "-c",
             str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "--bench", str(bench),
             "-p", "no:randomly", "-q"]

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from harness.emulator.config import StationConfig
 from harness.emulator.ocpp16.handlers import HANDLERS_16
@@ -20,9 +19,9 @@ from harness.emulator.ocpp16.handlers.local_auth_list import (
 )
 from harness.emulator.ocpp16.handlers.reservation import reserve_now_request
 from harness.emulator.ocpp16.station import EmulatedStation16
+from tests.variant_bench import BENCH_16, derived_bench
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_16 = ROOT / "fixtures" / "benches" / "emulated-16.yaml"
 ALL_PROFILES = ("Core", "Local Auth List Management", "Reservation")
 
 
@@ -160,14 +159,9 @@ def test_cases_for_a_charge_point_without_the_profiles(pytester: pytest.Pytester
     """TC_042_1, TC_043_1 (no Local Auth List Management), TC_048_4 (reservations disabled)
     and TC_050_4 (no ReserveConnectorZeroSupported) pass on such a charge point; the cases
     of the main bench skip there."""
-    data = yaml.safe_load(BENCH_16.read_text())
-    station = data["station"]
-    station["profiles"] = [p for p in station["profiles"] if p != "Local Auth List Management"]
-    station["features"] = [f for f in station.get("features") or []
-                           if f not in ("ReserveConnectorZeroSupported", "LocalAuthListMaxLength")]
-    station["features"].append("ReservationsDisabled")
-    bench = tmp_path / "bench-16-without-lal.yaml"
-    bench.write_text(yaml.safe_dump(data, sort_keys=False))
+    bench = derived_bench(tmp_path, ["ReserveConnectorZeroSupported", "LocalAuthListMaxLength"],
+                          ["ReservationsDisabled"], drop_profiles=["Local Auth List Management"],
+                          base=BENCH_16)
     suites = ROOT / "suites" / "ocpp16"
     args = [str(suites / "test_local_auth_list.py"), str(suites / "test_reservation.py"),
             "-c", str(ROOT / "pyproject.toml"), "--rootdir", str(ROOT), "--bench", str(bench),

@@ -7,28 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from harness.emulator.config import StationConfig
 from harness.emulator.ocpp16.station import EmulatedStation16
 from tests.quirk_runner import BENCH_16, run_cases
+from tests.variant_bench import derived_bench
 
 
-def derived_bench(tmp_path: Path, features: list[str], options: dict[str, Any]) -> Path:
+def power_loss_bench(tmp_path: Path, features: list[str], options: dict[str, Any]) -> Path:
     """The emulated 1.6 bench with the power-failure features replaced and emulator options."""
-    data = yaml.safe_load(BENCH_16.read_text())
-    station = data["station"]
-    station["features"] = [f for f in station.get("features") or []
-                           if f not in ("StopTxBeforePowerDown", "StopTxAfterPowerUp")] + features
-    data["emulator"] = {**(data.get("emulator") or {}), "options": options}
-    path = tmp_path / "emulated-16-power-loss.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return derived_bench(tmp_path, ["StopTxBeforePowerDown", "StopTxAfterPowerUp"], features,
+                         options, base=BENCH_16)
 
 
 def outcomes_by_case(tmp_path: Path, pytester: pytest.Pytester, features: list[str],
                      options: dict[str, Any]) -> dict[str, str]:
-    bench = derived_bench(tmp_path, features, options)
+    bench = power_loss_bench(tmp_path, features, options)
     outcomes = run_cases(pytester, ["TC_032_1_CS", "TC_032_2_CS"], [], "--bench", str(bench))
     return {("TC_032_1_CS" if "before_going_down" in o.nodeid else "TC_032_2_CS"): o.outcome
             for o in outcomes}

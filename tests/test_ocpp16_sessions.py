@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import yaml
 from websockets.asyncio.client import ClientConnection, connect
 
 from harness.csms.server import CsmsConfig, CsmsServer, StationAccount
@@ -20,6 +19,7 @@ from harness.emulator.ocpp16.station import EmulatedStation16
 from harness.protocols import ocppj
 from harness.protocols.ocppj import ErrorCode
 from tests.quirk_runner import BENCH_16, run_cases
+from tests.variant_bench import derived_bench
 
 PASSWORD = "correct-horse-battery-staple"
 CABLE_FEATURES = ("DetachableCable", "FixedCable", "ConnectorLock")
@@ -140,13 +140,7 @@ async def test_detachable_cable_stays_locked_after_the_ev_leaves_unless_configur
 # ---- both cable variants of the bench -------------------------------------------------------
 def cable_bench(tmp_path: Path, features: list[str]) -> Path:
     """The emulated 1.6 bench with its cable features replaced by ``features``."""
-    data = yaml.safe_load(BENCH_16.read_text())
-    station = data["station"]
-    station["features"] = [f for f in station.get("features") or []
-                           if f not in CABLE_FEATURES] + features
-    path = tmp_path / "emulated-16-cable.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return derived_bench(tmp_path, CABLE_FEATURES, features, base=BENCH_16)
 
 
 def outcomes(pytester: pytest.Pytester, bench: Path) -> dict[str, str]:

@@ -226,10 +226,14 @@ def core_device_model(
       min=16, max_length=40)
     v("SecurityCtrlr", "OrganizationName", "string", "Emulated Charging Co", max_length=50)
     v("SecurityCtrlr", "CertificateEntries", "integer", "0", mutability="ReadOnly")
+    # M05.FR.09..14: a new CSMS root must be signed by the one it replaces (emulator option
+    # additional_root_certificate_check)
+    v("SecurityCtrlr", "AdditionalRootCertificateCheck", "boolean", "false", mutability="ReadOnly")
     # TxCtrlr
     v("TxCtrlr", "EVConnectionTimeOut", "integer", "60", min=1, max=3600, unit="s")
     v("TxCtrlr", "StopTxOnEVSideDisconnect", "boolean", "true")
     v("TxCtrlr", "StopTxOnInvalidId", "boolean", "true")
+    v("TxCtrlr", "MaxEnergyOnInvalidId", "integer", "0", min=0, unit="Wh")  # C-03
     v("TxCtrlr", "TxStartPoint", "MemberList", ",".join(tx_start_points), values_list=tx_points)
     v("TxCtrlr", "TxStopPoint", "MemberList", ",".join(tx_stop_points), values_list=tx_points)
     # SampledDataCtrlr
@@ -242,6 +246,7 @@ def core_device_model(
     v("SampledDataCtrlr", "TxEndedMeasurands", "MemberList", "Energy.Active.Import.Register",
       values_list=measurands)
     v("SampledDataCtrlr", "TxEndedInterval", "integer", "0", min=0, max=86400, unit="s")
+    v("SampledDataCtrlr", "SignReadings", "boolean", "true")  # J02.FR.21 (signed meter values)
     # AlignedDataCtrlr
     v("AlignedDataCtrlr", "Enabled", "boolean", "true")
     v("AlignedDataCtrlr", "Measurands", "MemberList", "Energy.Active.Import.Register",
@@ -251,13 +256,18 @@ def core_device_model(
       values_list=measurands)
     v("AlignedDataCtrlr", "TxEndedInterval", "integer", "0", min=0, max=86400, unit="s")
     v("AlignedDataCtrlr", "SendDuringIdle", "boolean", "true")
+    v("AlignedDataCtrlr", "SignReadings", "boolean", "true")  # J01.FR.21 (signed meter values)
     # AuthCtrlr / AuthCacheCtrlr
     v("AuthCtrlr", "Enabled", "boolean", "true")
     v("AuthCtrlr", "AuthorizeRemoteStart", "boolean", "true")
     v("AuthCtrlr", "LocalAuthorizeOffline", "boolean", "true")
     v("AuthCtrlr", "LocalPreAuthorize", "boolean", "false")
+    v("AuthCtrlr", "MasterPassGroupId", "string", "")  # C16; empty: no Master Pass
+    v("AuthCtrlr", "OfflineTxForUnknownIdEnabled", "boolean", "false")  # C15, OCTT C-02
+    v("AuthCtrlr", "DisableRemoteAuthorization", "boolean", "false")  # OCTT C-58
     v("AuthCacheCtrlr", "Enabled", "boolean", "true")
     v("AuthCacheCtrlr", "LifeTime", "integer", "86400", min=0, max=31536000, unit="s")
+    v("AuthCacheCtrlr", "DisablePostAuthorize", "boolean", "false")  # C-59
     # LocalAuthListCtrlr (D01, D02, C13, C14)
     v("LocalAuthListCtrlr", "Enabled", "boolean", "true")
     v("LocalAuthListCtrlr", "Entries", "integer", "0", mutability="ReadOnly")
@@ -328,6 +338,9 @@ def core_device_model(
     v("ChargingStation", "SerialNumber", "string", serial, mutability="ReadOnly")
     v("ChargingStation", "FirmwareVersion", "string", firmware, mutability="ReadOnly")
     v("ChargingStation", "SupplyPhases", "integer", "0", mutability="ReadOnly")
+    # L01.FR.07 / OCTT C-20: may new sessions start while a firmware update waits for the
+    # ongoing transactions to end?
+    v("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate", "boolean", "false")
     for evse_id, connectors in evses.items():
         v("EVSE", "AvailabilityState", "OptionList", "Available", mutability="ReadOnly",
           evse=evse_id, values_list=("Available", "Occupied", "Reserved", "Unavailable", "Faulted"))

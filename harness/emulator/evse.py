@@ -37,6 +37,10 @@ class Transaction:
     # monotonic times of the last TxUpdatedInterval / TxEndedInterval samples (J02)
     sampled_at: float | None = None
     ended_sampled_at: float | None = None
+    # The CSMS answered its idToken not Accepted with StopTxOnInvalidId false (C12, E05):
+    # energy flows until this register value (MaxEnergyOnInvalidId), then is withheld.
+    invalid_energy_until_wh: float | None = None
+    energy_withheld: bool = False
 
     def next_seq(self) -> int:
         seq = self.seq_no
@@ -56,6 +60,7 @@ class Evse:
     connection_timer: asyncio.TimerHandle | None = None
     pending_operative: bool | None = None  # ChangeAvailability scheduled until the tx ends
     last_tx_id: str | None = None
+    bay_occupied: bool = False  # the parking bay's vehicle sensor (TxStart/StopPoint ParkingBayOccupancy)
 
     @property
     def plugged(self) -> Connector | None:

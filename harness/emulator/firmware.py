@@ -79,7 +79,8 @@ def trigger_payload(st: EmulatedStation) -> dict[str, Any]:
     """FirmwareStatusNotification for TriggerMessage: the ongoing status with its requestId
     (L01.FR.26), Idle when no update is in progress (L01.FR.25, F06.FR.16)."""
     fw = state(st)
-    if fw.busy and fw.status not in FINAL:
+    if fw.busy and fw.status not in FINAL \
+            and "trigger_firmware_status_idle_while_downloading" not in st.quirks:
         return _payload(st, fw, fw.status)
     return {"status": "Idle"}
 
@@ -169,8 +170,15 @@ def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Any:
         return {"status": "InvalidCertificate",
                 "statusInfo": {"reasonCode": "InvalidCertificate",
                                "additionalInfo": problem[:512]}}, report_certificate
+    if fw.busy and not st.config.options.get("firmware_cancel", True):
+        # A station that cannot cancel an update in progress (OCTT NOT C-60): L01.FR.27.
+        return {"status": "Rejected", "statusInfo": {
+            "reasonCode": "UpdateInProgress",
+            "additionalInfo": f"firmware update {fw.request_id} in progress cannot be canceled"}}
     status = "AcceptedCanceled" if fw.busy else "Accepted"  # L01.FR.24
     previous = fw.task if fw.busy else None
+    if "firmware_update_not_canceled" in st.quirks:
+        status, previous = "Accepted", None  # the defect: both updates run
 
     async def start() -> None:
         if previous is not None:
@@ -186,12 +194,52 @@ def update_firmware(st: EmulatedStation, p: dict[str, Any]) -> Any:
     return {"status": status}, start
 
 
+async def _wait_for_transactions(st: EmulatedStation, held: list[Any]) -> None:
+    """Wait until no transaction is ongoing (L01.FR.06). Meanwhile the EVSEs not in use are
+    made Unavailable (L01.FR.07), unless ChargingStation.AllowNewSessionsPendingFirmwareUpdate
+    lets new sessions start (OCTT C-20). ``held`` collects the EVSEs made Unavailable."""
+    while any(e.tx is not None for e in st.evses.values()):
+        allow = False
+        with contextlib.suppress(KeyError, ValueError):
+            allow = st.dm.get_bool("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate")
+        if not allow and "firmware_pending_keeps_evses_available" not in st.quirks:
+            idle = [e for e in st.evses.values() if e.tx is None and e.plugged is None
+                    and e.id_token is None and e.operative and e not in held]
+            for e in idle:
+                e.operative = False
+            held.extend(idle)
+            if idle:
+                st.statuses_changed()
+        await asyncio.sleep(0.05)
+
+
+def _release(st: EmulatedStation, held: list[Any], *, report: bool) -> None:
+    """Give back the EVSEs :func:`_wait_for_transactions` made Unavailable."""
+    for e in held:
+        e.operative = True
+    if held and report:
+        st.statuses_changed()
+    held.clear()
+
+
 async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
                retries: int, retry_interval: float, signed: bool = True) -> None:
+    held: list[Any] = []  # EVSEs made Unavailable while the update waits (L01.FR.07)
+    try:
+        await _update(st, fw, firmware, retries, retry_interval, signed, held)
+    finally:  # failed, canceled (L01.FR.24) or done: give them back
+        _release(st, held, report=True)
+
+
+async def _update(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
+                  retries: int, retry_interval: float, signed: bool, held: list[Any]) -> None:
     retrieve_at = _parse_time(firmware.get("retrieveDateTime"))
     if retrieve_at is not None and retrieve_at > time.time() + 0.05:
         _notify(st, fw, "DownloadScheduled")  # L01.FR.09
         await asyncio.sleep(retrieve_at - time.time())
+    if not st.config.options.get("firmware_download_during_tx", True):
+        # A station that cannot download while charging (OCTT NOT AQ-7) waits first.
+        await _wait_for_transactions(st, held)
     _notify(st, fw, "Downloading")
     image: bytes | None = None
     for attempt in range(retries + 1):
@@ -225,9 +273,11 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
         _notify(st, fw, "InstallScheduled")  # L01.FR.16
         await asyncio.sleep(install_at - time.time())
     # Installing reboots the station: it waits until every transaction has ended (L01.FR.06;
-    # 1.6 section 5.19 recommends it), so no charging session is cut short.
-    while any(e.tx is not None for e in st.evses.values()):
-        await asyncio.sleep(0.05)
+    # 1.6 section 5.19 recommends it), so no charging session is cut short; unless it can
+    # install while charging (option firmware_install_during_tx, OCTT C-43).
+    if not st.config.options.get("firmware_install_during_tx", False) \
+            and "firmware_installs_during_tx" not in st.quirks:
+        await _wait_for_transactions(st, held)
     _notify(st, fw, "Installing")
     version = image_version(image)
     if version is None:
@@ -241,6 +291,7 @@ async def _run(st: EmulatedStation, fw: FirmwareState, firmware: dict[str, Any],
         st.dm.put("ChargingStation", "FirmwareVersion", version)
     connects = st.connects
     st.reboot("PowerUp" if "firmware_boot_reason_wrong" in st.quirks else "FirmwareUpdate")
+    _release(st, held, report=False)  # they come back with the new firmware
     # What a real station keeps in flash: report Installed once booted again (L01.FR.15).
     deadline = time.monotonic() + 120
     while not (st.connects > connects and st.registration == "Accepted" and st._online):

@@ -109,6 +109,15 @@ def sign_sampled(station: Any, evse: Evse, sampled: list[dict[str, Any]], contex
     """Add signedMeterValue to the register entries of ``sampled`` when the option is on."""
     if not enabled(station.config.options):
         return
+    if context in ("Sample.Clock", "Sample.Periodic"):
+        # J01.FR.21 / J02.FR.21: interval readings are signed as SignReadings says.
+        ctrlr = "AlignedDataCtrlr" if context == "Sample.Clock" else "SampledDataCtrlr"
+        try:
+            sign = station.dm.get_bool(ctrlr, "SignReadings")
+        except (AttributeError, KeyError, ValueError):
+            sign = True
+        if not sign or "sign_readings_ignored" in station.quirks:
+            return
     meters: OcmfMeters | None = station.__dict__.get("_ocmf_meters")
     if meters is None:
         cfg = station.config

@@ -219,6 +219,18 @@ class PlugAndCharge:
         return next((e for e in st.evses.values() if e.tx is None), next(iter(st.evses.values())))
 
     # ---- C07: authorization with a contract certificate ------------------------------------
+    def customer_of_certificate(self, hash_data: dict[str, Any] | None) -> str | None:
+        """N10 (customerCertificate): the eMAID of a contract certificate this station has
+        seen, matched on serial number and issuer name hash; None when unknown."""
+        if not hash_data or "customer_certificate_ignored" in getattr(self, "quirks", ()):
+            return None
+        for emaid, cert in self.__dict__.get("contracts_seen", {}).items():
+            ours = certificate_hash_data(cert)
+            if ours["serialNumber"].lower() == str(hash_data.get("serialNumber", "")).lower() \
+                    and ours["issuerNameHash"].lower() == str(hash_data.get("issuerNameHash", "")).lower():
+                return str(emaid)
+        return None
+
     def _contract_root(self, chain: list[x509.Certificate]) -> x509.Certificate | None:
         """The installed MO (or V2G) root the contract chain leads to, or None."""
         st: Any = self
@@ -258,6 +270,8 @@ class PlugAndCharge:
         names = chain[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         if not names or str(names[0].value) != token["idToken"]:
             return {"status": "Invalid"}
+        # N10: the customer's data can be asked for by its contract certificate later on.
+        st.__dict__.setdefault("contracts_seen", {})[token["idToken"]] = chain[0]
         root = self._contract_root(chain)
         online = st._online and st.registration == "Accepted"
         if online:
@@ -267,7 +281,8 @@ class PlugAndCharge:
             elif root is None:  # C07.FR.06: the CSMS validates the chain
                 if not st.dm.get_bool("ISO15118Ctrlr", "CentralContractValidationAllowed"):
                     return {"status": "Invalid"}
-                payload["certificate"] = pem
+                if "central_validation_without_chain" not in st.quirks:
+                    payload["certificate"] = pem
             reply = await st.send("Authorize", payload).future
             if reply is not None:
                 info = dict(reply.get("idTokenInfo", {}))

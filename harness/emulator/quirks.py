@@ -40,7 +40,7 @@ QUIRKS: dict[str, Quirk] = {
               "authorize tokens the list holds as not Accepted", ("TC_C_58_CS",)),
         Quirk("group_stop_ignores_status",
               "a token of the transaction's group stops it even when its own status is not "
-              "Accepted", ("TC_C_43_CS",)),
+              "Accepted", ("TC_C_43_CS", "TC_C_42_CS")),
         Quirk("local_list_lost_on_reboot",
               "forgets the Local Authorization List and its version when it reboots",
               ("TC_D_07_CS",)),
@@ -512,6 +512,156 @@ QUIRKS: dict[str, Quirk] = {
               ("PWR_13",)),
         Quirk("ocmf_register_mismatch", "the signed OCMF reading is 1 % above the plain register value",
               ("PWR_13",)),
+        # ---- block E, the EV side: suspension and disconnect seen on the pilot ----
+        Quirk("suspended_ev_as_suspended_evse",
+              "reports chargingState SuspendedEVSE while the EV (pilot state B) takes no energy "
+              "the station offers, instead of SuspendedEV", ("TC_E_38_CS",)),
+        Quirk("ev_suspend_reason_other",
+              "with TxStopPoint EnergyTransfer, ends the transaction the EV suspended (pilot "
+              "C -> B) with stoppedReason Other instead of StoppedByEV", ("TC_E_22_CS",)),
+        Quirk("pilot_loss_as_abnormal",
+              "treats the pilot dropping to state A (the EV unplugged at its end) as a fault: "
+              "ends the transaction with triggerReason AbnormalCondition, stoppedReason Other",
+              ("TC_E_20_CS", "TC_E_54_CS", "TC_E_25_CS")),
+        Quirk("parking_bay_ignored",
+              "accepts TxStartPoint / TxStopPoint ParkingBayOccupancy but never reads the bay's "
+              "vehicle sensor: the transaction starts at the plug-in and ends at the unplug",
+              ("TC_E_12_CS", "TC_E_19_CS")),
+        Quirk("data_signed_start_unsigned",
+              "accepts TxStartPoint DataSigned but starts the transaction without the meter's "
+              "signed start reading: Transaction.Begin carries no signedMeterValue",
+              ("TC_E_11_CS",)),
+        # ---- block A, the station certificate: CSR repetition ----
+        Quirk("cert_signing_no_backoff",
+              "repeats an unanswered SignCertificate every CertSigningWaitMinimum instead of "
+              "doubling the wait each time", ("TC_A_23_CS",)),
+        Quirk("tls_upgrade_without_root",
+              "accepts a network connection profile of security profile 2 or 3 while no "
+              "CSMSRootCertificate is installed to check the CSMS's server certificate with",
+              ("TC_A_20_CS",)),
+        # ---- ISO 15118: central contract validation (C07.FR.06) ----
+        Quirk("central_validation_without_chain",
+              "with no MO root to validate a contract locally, asks the CSMS to authorize the "
+              "eMAID without sending the contract certificate chain for central validation",
+              ("TC_C_52_CS", "TC_C_53_CS")),
+        Quirk("customer_certificate_ignored",
+              "CustomerInformation by customerCertificate finds no customer: it neither reports "
+              "nor clears the data of the contract's eMAID", ("TC_N_63_CS",)),
+        # ---- block J, signed meter values ----
+        Quirk("sign_readings_ignored",
+              "accepts AlignedDataCtrlr / SampledDataCtrlr SignReadings true but signs only the "
+              "transaction's begin and end readings, never the clock-aligned or sampled ones",
+              ("TC_J_04_CS", "TC_J_11_CS")),
+        # -- C Authorization Cache (C10, C11, C12, C09 with the cache) --
+        Quirk("cache_ignored_online",
+              "with LocalPreAuthorize, still sends Authorize (and waits for it) for a token the "
+              "Authorization Cache holds as Accepted",
+              ("TC_C_08_CS", "TC_C_13_CS", "TC_C_32_CS", "TC_C_41_CS")),
+        Quirk("cache_rejects_without_authorize",
+              "refuses a token the Authorization Cache holds as not Accepted on its own, "
+              "without asking the CSMS (as if AuthCacheCtrlr.DisablePostAuthorize were true)",
+              ("TC_C_09_CS", "TC_C_10_CS", "TC_C_11_CS", "TC_C_12_CS", "TC_C_44_CS")),
+        Quirk("cache_not_updated_on_authorize",
+              "stores an AuthorizeResponse for a token new to the cache but never updates an "
+              "existing entry", ("TC_C_33_CS",)),
+        Quirk("cache_not_updated_on_tx_response",
+              "ignores the idTokenInfo of TransactionEventResponse: the cache keeps the status "
+              "the token had before", ("TC_C_34_CS",)),
+        Quirk("auth_cache_lost_on_reboot",
+              "keeps the Authorization Cache in RAM only: a reboot empties it",
+              ("TC_C_32_CS",)),
+        Quirk("cache_used_without_pre_authorize",
+              "starts charging on a token the cache holds as Accepted without Authorize even "
+              "when AuthCtrlr.LocalPreAuthorize is false", ("TC_C_36_CS",)),
+        Quirk("clear_cache_ignored_201",
+              "ClearCache answers Accepted but the Authorization Cache keeps its entries",
+              ("TC_C_37_CS",)),
+        Quirk("clear_cache_accepted_when_disabled",
+              "ClearCache answers Accepted while AuthCacheCtrlr.Enabled is false",
+              ("TC_C_38_CS",)),
+        Quirk("auth_cache_lifetime_ignored",
+              "accepts AuthCacheCtrlr.LifeTime but never removes entries unused for that long",
+              ("TC_C_46_CS",)),
+        Quirk("cache_post_authorize_not_disabled",
+              "accepts AuthCacheCtrlr.DisablePostAuthorize true but still asks the CSMS to "
+              "authorize tokens the cache holds as not Accepted", ("TC_C_57_CS",)),
+        Quirk("invalid_id_energy_not_withheld",
+              "TransactionEventResponse idTokenInfo Invalid with StopTxOnInvalidId false: keeps "
+              "delivering energy for ever (MaxEnergyOnInvalidId or not)",
+              ("TC_C_15_CS", "TC_C_17_CS")),
+        Quirk("max_energy_overrides_stop_on_invalid",
+              "with StopTxOnInvalidId true and MaxEnergyOnInvalidId set, keeps charging up to "
+              "MaxEnergyOnInvalidId instead of ending the transaction at once",
+              ("TC_C_18_CS",)),
+        # ---- block B, reset of one EVSE and OnIdle with several transactions (TC_B_25..41)
+        Quirk("evse_reset_reboots_station",
+              "a Reset with evseId reboots the whole station (BootNotification, every EVSE) "
+              "instead of restarting that EVSE only",
+              ("TC_B_25_CS", "TC_B_27_CS")),
+        Quirk("evse_onidle_reset_interrupts_tx",
+              "Reset OnIdle of an EVSE with a transaction answers Accepted and restarts the "
+              "EVSE at once instead of answering Scheduled",
+              ("TC_B_26_CS",)),
+        Quirk("evse_reset_stays_unavailable",
+              "after the reset of one EVSE its connectors stay Unavailable",
+              ("TC_B_25_CS", "TC_B_26_CS", "TC_B_27_CS")),
+        Quirk("onidle_reset_after_first_tx",
+              "a station-wide Reset OnIdle is performed as soon as one EVSE is idle, ending "
+              "the transactions still going on the others",
+              ("TC_B_41_CS",)),
+        # ---- block C, authorization at the station's reader (test_c_authorization) ----------
+        Quirk("different_token_takes_over",
+              "a different valid idToken badged at an EVSE with a transaction takes that "
+              "transaction over instead of being refused (C01, E07)", ("TC_C_04_CS",)),
+        Quirk("only_invalid_refused",
+              "refuses to charge only on AuthorizeResponse Invalid; Blocked, Expired and "
+              "Unknown start charging", ("TC_C_06_CS", "TC_C_07_CS", "TC_C_56_CS")),
+        Quirk("master_pass_starts_tx",
+              "an idToken of the MasterPassGroupId group is treated as an ordinary token: it "
+              "starts a transaction and stops none", ("TC_C_45_CS", "TC_C_49_CS")),
+        Quirk("master_pass_stops_one",
+              "a Master Pass stops only the first ongoing transaction, not all of them",
+              ("TC_C_49_CS",)),
+        Quirk("offline_unknown_id_rejected",
+              "ignores OfflineTxForUnknownIdEnabled: offline, an idToken neither listed nor "
+              "cached is refused", ("TC_C_26_CS",)),
+        Quirk("offline_group_stop_ignored",
+              "offline, only the very idToken that started a transaction stops it, not another "
+              "one of its GroupId", ("TC_E_45_CS",)),
+        Quirk("remote_authorization_not_disabled",
+              "accepts AuthCtrlr.DisableRemoteAuthorization true but still sends "
+              "AuthorizeRequest for every idToken", ("TC_E_52_CS",)),
+        Quirk("network_fallback_only_at_boot",
+              "falls back to the next NetworkConfigurationPriority entry only after a reboot; "
+              "when the connection is lost it retries the lost CSMS for ever",
+              ("TC_B_49_CS",)),
+        # ---- TriggerMessage during a transfer, a second UpdateFirmware (TC_F_16/19, TC_L_10)
+        Quirk("trigger_log_status_idle_while_uploading",
+              "a triggered LogStatusNotification says Idle, without requestId, while a log "
+              "upload is in progress", ("TC_F_16_CS",)),
+        Quirk("trigger_firmware_status_idle_while_downloading",
+              "a triggered FirmwareStatusNotification says Idle while a firmware download is "
+              "in progress", ("TC_F_19_CS",)),
+        Quirk("firmware_update_not_canceled",
+              "a second UpdateFirmware during an update answers Accepted and runs both "
+              "instead of canceling the first (AcceptedCanceled)", ("TC_L_10_CS",)),
+        Quirk("firmware_installs_during_tx",
+              "installs new firmware and reboots at once, cutting the ongoing transaction short "
+              "instead of waiting for it to end", ("TC_L_14_CS", "TC_L_15_CS")),
+        Quirk("firmware_pending_keeps_evses_available",
+              "while a firmware update waits for a transaction to end, the other EVSEs stay "
+              "Available although AllowNewSessionsPendingFirmwareUpdate is false",
+              ("TC_L_15_CS",)),
+        # ---- customer information and a second GetLog (TC_N_27..62, TC_N_36)
+        Quirk("customer_information_without_data",
+              "NotifyCustomerInformation never carries the customer's data, even for an "
+              "idToken that has just charged", ("TC_N_27_CS", "TC_N_30_CS")),
+        Quirk("customer_clear_keeps_data",
+              "CustomerInformation clear=true reports the data but does not delete it",
+              ("TC_N_30_CS",)),
+        Quirk("log_second_request_not_canceled",
+              "a GetLog during an upload answers Accepted and runs both uploads instead of "
+              "canceling the first (AcceptedCanceled)", ("TC_N_36_CS",)),
         # ---- OCPP 1.6J: the emulated 1.6 station (suites/ocpp16, bench emulated-16.yaml) ----
         # -- 1.6 Core: sessions, remote control, reset, unlock, configuration, meter values --
         Quirk("remote_start_connector_zero_accepted",

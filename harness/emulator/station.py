@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -76,6 +77,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             heartbeat_interval=config.heartbeat_interval,
             tx_start_points=config.tx_start_points, tx_stop_points=config.tx_stop_points,
         )
+        if config.options.get("additional_root_certificate_check", False):
+            self.dm.put("SecurityCtrlr", "AdditionalRootCertificateCheck", "true")  # M05
         # defects that claim less than the station then accepts (quirks.py)
         if "rate_unit_claims_amps_only" in self.quirks:
             self.dm.put("SmartChargingCtrlr", "RateUnit", "A")
@@ -111,7 +114,10 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self.connected_slot: int | None = None
         self.boot_reason = "PowerUp"
         self.security_log: list[str] = []
-        self.auth_cache: dict[str, dict[str, Any]] = {}
+        self.auth_cache: dict[str, dict[str, Any]] = {}  # non-volatile (C10.FR.02)
+        self._cache_used: dict[str, float] = {}  # idToken -> last stored or used (C10.FR.08)
+        self._token_groups: dict[str, str] = {}  # idToken -> groupIdToken the CSMS gave (C09)
+        self._master_pass_screen = False  # option master_pass_ui: the C16.FR.01 screen is up
         self.reservations: dict[int, Reservation] = {}  # non-volatile (TC_B_24_CS)
         self.local_list = LocalAuthList()  # non-volatile (D01.FR.10)
         # Installed CA certificates by OCPP certificate type (CSMSRootCertificate,
@@ -141,6 +147,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self._sender_task: asyncio.Task[Any] | None = None
         self._bg: set[asyncio.Task[Any]] = set()
         self._pending_reset: str | None = None
+        self._pending_evse_resets: set[int] = set()  # EVSE resets answered Scheduled (B12.FR.07)
+        self._lost_connection = False  # reconnecting after a loss, not after a (re)boot
         self._follow_ups: dict[str, Callable[[], Any]] = {}
         self.on_event: Callable[[str], None] = lambda text: log.debug(
             "%s: %s", config.station_id, text)
@@ -201,6 +209,8 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         self.reservations_after_reboot()
         if "local_list_lost_on_reboot" in self.quirks:
             self.local_list = LocalAuthList()  # the defect: kept in RAM only (D01.FR.10)
+        if "auth_cache_lost_on_reboot" in self.quirks:
+            self.auth_cache.clear()  # the defect: kept in RAM only (C10.FR.02)
         if "display_messages_lost_on_reboot" in self.quirks:
             self.__dict__.pop("display_messages", None)  # the defect: RAM only (O01.FR.10)
         # The reboot ended every transaction: changes scheduled until then take effect now.
@@ -232,6 +242,10 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             # The defect: stays with the profile it last connected with.
             slot = self.connected_slot if self.connected_slot in self.network_profiles else 0
             return slot, self.network_profiles[slot]
+        if "network_fallback_only_at_boot" in self.quirks and self._lost_connection \
+                and self.connected_slot in self.network_profiles:
+            # The defect: after losing the connection it retries the same profile for ever.
+            return self.connected_slot, self.network_profiles[self.connected_slot]
         per_slot = max(1, self.dm.get_int("OCPPCommCtrlr", "NetworkProfileConnectionAttempts"))
         index = (failures // per_slot) % len(priority)
         if "no_network_fallback" in self.quirks:
@@ -269,6 +283,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         # of OCPP-J Part 4 section 5.3, reset by a successful connection.
         failures = 0
         attempt = 0
+        self._lost_connection = False
         self._sender_task = self._spawn(self._sender())
         workers = [self._sender_task, self._spawn(self._timers()),
                    self._spawn(run_monitors(self))]
@@ -319,6 +334,7 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
                         await serving
                 self._went_offline()
                 if not self._reboot.is_set() and not self._reconnect.is_set():
+                    self._lost_connection = True
                     attempt = 1
                     await self._backoff(attempt)
         finally:
@@ -512,6 +528,10 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             self._status_reported[key] = msg.payload["connectorStatus"]
         elif msg.action == "TransactionEvent":
             info = response.get("idTokenInfo")
+            token = msg.payload.get("idToken")
+            if (info and token and self._listed(token) is None
+                    and "cache_not_updated_on_tx_response" not in self.quirks):
+                self.cache_store(token, dict(info))  # C10.FR.05
             if info and info.get("status") != "Accepted" and msg.tx_id:
                 self._deauthorized(msg.tx_id, info.get("status", "Invalid"))
 
@@ -530,13 +550,29 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             for evse in self.evses.values():
                 self._sampled_tick(evse, now)
             charging_profiles.apply_limits(self)  # K: the outputs follow the composite limit
+            for evse in self.evses.values():
+                self._invalid_energy_tick(evse)  # MaxEnergyOnInvalidId reached (C12, E05)
 
     # ---- bench actions (the operator's hands) -----------------------------------------------
     async def plug_in(self, evse: int = 1, connector: int = 1) -> None:
-        self._plug(self.evses[evse], connector)
+        e = self.evses[evse]
+        if self.config.options.get("cable_holder_lock", False) and e.id_token is None \
+                and e.tx is None:
+            # OCTT AQ-2: the cable holder stays locked until a driver is authorized.
+            self.on_event(f"EVSE {evse}: cable holder locked, no cable before authorization")
+            return
+        self._plug(e, connector)
 
     async def unplug(self, evse: int = 1, connector: int = 1) -> None:
         self._unplug(self.evses[evse], connector)
+
+    async def parking_bay(self, evse: int, occupied: bool) -> None:
+        """The bench action: a car enters (``occupied``) or leaves the parking bay of ``evse``,
+        as its vehicle sensor sees it (E01 / E06 ParkingBayOccupancy)."""
+        e = self.evses[evse]
+        if e.bay_occupied != occupied:
+            e.bay_occupied = occupied
+            self._evaluate(e, "EVDetected" if occupied else "EVDeparted")
 
     def _plug(self, e: Evse, connector: int) -> None:
         e.connectors[connector].plugged = True
@@ -576,10 +612,56 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
             next(iter(self.evses.values())))
         info = await self._authorization_info(token)
         status = str(info.get("status", "Invalid"))
+        if self._master_pass(info):
+            return
         if self._stop_by_group(token, info):
             return
-        if status == "Accepted":
-            self.authorize(target, token, "Authorized")
+        if status != "Accepted" and not ("only_invalid_refused" in self.quirks
+                                         and status != "Invalid"):
+            return  # C01.FR.02: not authorized, no charging
+        if target.tx is not None and target.id_token is not None \
+                and "different_token_takes_over" not in self.quirks:
+            # C01 / E07: a transaction is stopped by its own idToken or one of its group only;
+            # another driver's valid badge neither stops nor takes it over.
+            self.on_event(f"EVSE {target.id} is in use: {id_token} is not its idToken")
+            return
+        self.authorize(target, token, "Authorized")
+
+    def _master_pass(self, info: dict[str, Any]) -> bool:
+        """C16: an Accepted idToken of group AuthCtrlr.MasterPassGroupId never starts a
+        transaction (C16.FR.03). Without a UI it stops every ongoing one (C16.FR.02,
+        stoppedReason MasterPass); with one (option ``master_pass_ui``) it shows the Master
+        Pass screen where the user picks what to stop (C16.FR.01, :meth:`master_pass_select`)."""
+        group = (info.get("groupIdToken") or {}).get("idToken")
+        master = ""
+        with contextlib.suppress(KeyError):
+            master = self.dm.get("AuthCtrlr", "MasterPassGroupId")
+        if (not group or not master or group != master or info.get("status") != "Accepted"
+                or "master_pass_starts_tx" in self.quirks):
+            return False
+        if self.config.options.get("master_pass_ui", False):
+            self._master_pass_screen = True
+            self.on_event("Master Pass screen shown: choose the transactions to stop")
+            return True
+        self._master_pass_stop(0)
+        return True
+
+    def _master_pass_stop(self, evse: int) -> None:
+        for e in self.evses.values():
+            if e.tx is not None and e.id_token is not None and evse in (0, e.id):
+                e.id_token = None
+                self._evaluate(e, "StopAuthorized", "MasterPass")
+                if "master_pass_stops_one" in self.quirks:
+                    break
+
+    async def master_pass_select(self, evse: int) -> None:
+        """The bench action: on the Master Pass screen, stop the transaction of ``evse``
+        (0: all of them). Without the screen up nothing happens."""
+        if not self._master_pass_screen:
+            self.on_event("no Master Pass screen is shown: the selection does nothing")
+            return
+        self._master_pass_screen = False
+        self._master_pass_stop(evse)
 
     def _group_of(self, token: dict[str, Any]) -> str | None:
         """The groupIdToken the list or the cache knows for ``token`` (C09)."""
@@ -593,9 +675,15 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
         if not group or (info.get("status") != "Accepted"
                          and "group_stop_ignores_status" not in self.quirks):
             return False
+        if not (self._online and self.registration == "Accepted") \
+                and "offline_group_stop_ignored" in self.quirks:
+            return False
         for e in self.evses.values():
             owner = e.tx.id_token if e.tx is not None else None
-            if owner and self._group_of(owner) == group:
+            # The owner's group: from the list or the cache, else the CSMS's answer that
+            # authorized it (a station without cache still knows its transaction's group).
+            if owner and (self._group_of(owner)
+                          or self._token_groups.get(owner.get("idToken", ""))) == group:
                 e.id_token = None
                 self._evaluate(e, "StopAuthorized", "Local")
                 return True
@@ -628,18 +716,76 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
                 and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline")
                 and "local_list_ignored_offline" not in self.quirks):
             return listed  # C13.FR.01: the list before the cache
+        cached = self.cache_entry(token)
+        if online and cached is not None and listed is None and (
+                self.dm.get_bool("AuthCtrlr", "LocalPreAuthorize")
+                or "cache_used_without_pre_authorize" in self.quirks):
+            if cached.get("status") == "Accepted" and "cache_ignored_online" not in self.quirks:
+                self._cache_used[token["idToken"]] = time.monotonic()
+                return cached  # C12.FR.02: authorized from the cache, no Authorize
+            if cached.get("status") != "Accepted" and (
+                    (self.dm.get_bool("AuthCacheCtrlr", "DisablePostAuthorize")
+                     and "cache_post_authorize_not_disabled" not in self.quirks)
+                    or "cache_rejects_without_authorize" in self.quirks):
+                return cached  # AuthCacheCtrlr.DisablePostAuthorize: the cached status stands
+        if online and self.dm.get_bool("AuthCtrlr", "DisableRemoteAuthorization") \
+                and "remote_authorization_not_disabled" not in self.quirks:
+            # OCTT C-58: no AuthorizeRequest; the list or the cache decides, else not valid.
+            return dict(listed or cached or {"status": "Invalid"})
         if online:
             msg = self.send("Authorize", {"idToken": token})
             reply = await msg.future
             if reply is not None:
                 info = dict(reply.get("idTokenInfo", {}))
-                self.auth_cache[token["idToken"]] = info
+                group = (info.get("groupIdToken") or {}).get("idToken")
+                if group:
+                    self._token_groups[token["idToken"]] = group
+                if not (cached is not None and "cache_not_updated_on_authorize" in self.quirks):
+                    self.cache_store(token, info)  # C10.FR.01, C10.FR.04
                 info.setdefault("status", "Invalid")
                 return info
-        cached = self.auth_cache.get(token["idToken"])
         if cached and self.dm.get_bool("AuthCtrlr", "LocalAuthorizeOffline"):
+            self._cache_used[token["idToken"]] = time.monotonic()
             return cached
+        if (not online and listed is None and cached is None
+                and self.dm.get_bool("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
+                and "offline_unknown_id_rejected" not in self.quirks):
+            return {"status": "Accepted"}  # C15.FR.02: unknown offline authorization
         return {"status": "Invalid"}
+
+    # ---- the Authorization Cache (C10, C11, C12) ------------------------------------------
+    def cache_store(self, token: dict[str, Any], info: dict[str, Any]) -> None:
+        """Store or update ``token``'s IdTokenInfo (C10.FR.01). Kept also while the cache is
+        disabled (the group of a transaction's owner is looked up here, C09); authorization
+        reads it through :meth:`cache_entry` only while AuthCacheCtrlr.Enabled."""
+        self.auth_cache[token["idToken"]] = info
+        self._cache_used[token["idToken"]] = time.monotonic()
+
+    def cache_entry(self, token: dict[str, Any]) -> dict[str, Any] | None:
+        """The token's cache entry: None when the cache is disabled, the token unknown or not
+        used for AuthCacheCtrlr.LifeTime (removed, C10.FR.08); status Expired past its
+        cacheExpiryDateTime."""
+        key = token.get("idToken", "")
+        with contextlib.suppress(KeyError):
+            if not self.dm.get_bool("AuthCacheCtrlr", "Enabled"):
+                return None
+        info = self.auth_cache.get(key)
+        if info is None:
+            return None
+        with contextlib.suppress(KeyError, ValueError):
+            lifetime = self.dm.get_int("AuthCacheCtrlr", "LifeTime")
+            used = self._cache_used.get(key)
+            if (used is not None and time.monotonic() - used > lifetime
+                    and "auth_cache_lifetime_ignored" not in self.quirks):
+                del self.auth_cache[key]
+                self._cache_used.pop(key, None)
+                return None
+        expiry = info.get("cacheExpiryDateTime")
+        if expiry:
+            with contextlib.suppress(ValueError):
+                if datetime.fromisoformat(expiry.replace("Z", "+00:00")) < datetime.now(UTC):
+                    return {**info, "status": "Expired"}
+        return info
 
     # ---- hard-wired inputs: callable from any thread (a relay simulator's) ----------------
     def set_emergency_stop(self, pressed: bool) -> None:
@@ -741,9 +887,54 @@ class EmulatedStation(TransactionEngine, Metering, ConnectorStatuses, Reservatio
 
     def check_pending_reset(self) -> None:
         """Perform a Reset OnIdle answered Scheduled once the station is idle (B12.FR.03)."""
-        if self._pending_reset == "OnIdle" and self.is_idle():
+        some_idle = "onidle_reset_after_first_tx" in self.quirks and any(
+            e.tx is None and e.plugged is None for e in self.evses.values())
+        if self._pending_reset == "OnIdle" and (self.is_idle() or some_idle):
             self._pending_reset = None
             self._spawn(self.reset_now())
+        for evse_id in sorted(self._pending_evse_resets):
+            evse = self.evses[evse_id]
+            if evse.tx is None and evse.plugged is None:
+                self._pending_evse_resets.discard(evse_id)
+                self._spawn(self.reset_evse(evse_id))
+
+    def reset_evse_request(self, evse_id: int, kind: str) -> Any:
+        """Reset of one EVSE (B11.FR.08, B12.FR.07, B12.FR.08): Rejected without the
+        capability (option ``evse_reset: false``, B11.FR.09) or for an unknown EVSE; OnIdle
+        while the EVSE is in use: Scheduled; Immediate: its transaction ends first
+        (ResetCommand / ImmediateReset). The rest of the station carries on, no reboot."""
+        if not self.config.options.get("evse_reset", True) or evse_id not in self.evses:
+            return {"status": "Rejected"}
+        evse = self.evses[evse_id]
+        busy = evse.tx is not None or evse.plugged is not None
+        if kind == "OnIdle" and busy and "evse_onidle_reset_interrupts_tx" not in self.quirks:
+            self._pending_evse_resets.add(evse_id)
+            return {"status": "Scheduled"}
+
+        async def do_reset() -> None:
+            if evse.tx is not None:
+                self._end_tx(evse, "ResetCommand", "ImmediateReset")
+            if "evse_reset_reboots_station" in self.quirks:
+                await self.reset_now()  # the defect: the whole station restarts
+                return
+            await self.reset_evse(evse_id)
+
+        return {"status": "Accepted"}, do_reset
+
+    async def reset_evse(self, evse_id: int) -> None:
+        """Restart one EVSE: its connectors are Unavailable while it restarts (B11.FR.08),
+        then back to what they were; the station stays connected (no BootNotification)."""
+        evse = self.evses[evse_id]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.queue_drained(), self._message_timeout())
+        was = evse.operative
+        evse.operative = False
+        self.statuses_changed()
+        await asyncio.sleep(self.config.reboot_time)
+        if "evse_reset_stays_unavailable" in self.quirks:
+            return  # the defect: the EVSE does not come back after its reset
+        evse.operative = was
+        self.statuses_changed()
 
     async def reset_now(self) -> None:
         """Reboot for a Reset, after delivering what is queued (the Ended events, B12.FR.04)."""

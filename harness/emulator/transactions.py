@@ -27,9 +27,12 @@ class TransactionEngine:
             and evse.plugged is not None and evse.plugged.operative and not evse.plugged.faulted \
             and not evse.plugged.protection_fault \
             and not getattr(self, "emergency_stopped", False) \
+            and not (evse.tx is not None and evse.tx.energy_withheld) \
             and self.pilot_allows_energy(evse)  # type: ignore[attr-defined]
+        # A plugged EV stands in the bay; the bay's sensor sees a car before it plugs in.
+        in_bay = connected or (evse.bay_occupied and "parking_bay_ignored" not in self.quirks)
         return {
-            "ParkingBayOccupancy": connected, "EVConnected": connected,
+            "ParkingBayOccupancy": in_bay, "EVConnected": connected,
             "Authorized": authorized, "DataSigned": authorized,
             "PowerPathClosed": closed, "EnergyTransfer": closed and evse.power.demand_a > 0,
         }
@@ -50,6 +53,10 @@ class TransactionEngine:
         tx = evse.tx
         tx.reached |= {p for p in stops if points.get(p)}
         if any(p in tx.reached and not points.get(p) for p in stops):
+            if stopped_reason is None and trigger == "ChargingStateChanged" \
+                    and evse.id_token is not None and self.ev_not_ready(evse) \
+                    and "ev_suspend_reason_other" not in self.quirks:  # type: ignore[attr-defined]
+                stopped_reason = "StoppedByEV"  # E06 S6: the EV stopped the energy transfer
             self._end_tx(evse, trigger, stopped_reason or self._stopped_reason(trigger))
         else:
             state = self._charging_state(evse)
@@ -68,6 +75,9 @@ class TransactionEngine:
         if self._points(evse)["PowerPathClosed"]:
             return "Charging" if evse.power.demand_a > 0 else "SuspendedEV"
         if evse.id_token is not None:
+            # The EVSE is ready and offers energy, the EV (pilot state B) takes none.
+            if self.ev_not_ready(evse) and "suspended_ev_as_suspended_evse" not in self.quirks:  # type: ignore[attr-defined]
+                return "SuspendedEV"
             return "SuspendedEVSE"
         return "EVConnected"
 
@@ -89,6 +99,9 @@ class TransactionEngine:
         tx.reached = {p for p, v in self._points(evse).items() if v}
         value = self._meter_value(
             evse, self.dm.get_list("SampledDataCtrlr", "TxStartedMeasurands"), "Transaction.Begin")
+        if "data_signed_start_unsigned" in self.quirks:
+            for sv in value.get("sampledValue", []):
+                sv.pop("signedMeterValue", None)
         self._tx_event(evse, "Started", trigger, meter=[value])
 
     def _end_tx(self, evse: Evse, trigger: str, reason: str) -> None:
@@ -152,12 +165,36 @@ class TransactionEngine:
 
     def _deauthorized(self, tx_id: str, status: str) -> None:
         for evse in self.evses.values():
-            if evse.tx is not None and evse.tx.id == tx_id and \
-                    self.dm.get_bool("TxCtrlr", "StopTxOnInvalidId"):
+            if evse.tx is None or evse.tx.id != tx_id:
+                continue
+            if self.dm.get_bool("TxCtrlr", "StopTxOnInvalidId") and not (
+                    "max_energy_overrides_stop_on_invalid" in self.quirks
+                    and self._max_energy_on_invalid_id() > 0):
                 evse.id_token = None
                 self._evaluate(evse, "Deauthorized", "DeAuthorized")
                 if evse.tx is not None and evse.tx.id == tx_id:
                     self._end_tx(evse, "Deauthorized", "DeAuthorized")
+            elif "invalid_id_energy_not_withheld" not in self.quirks:
+                # StopTxOnInvalidId false: the transaction goes on; energy flows up to
+                # MaxEnergyOnInvalidId more Wh, then is withheld (SuspendedEVSE).
+                evse.tx.invalid_energy_until_wh = (evse.power.register_wh()
+                                                   + self._max_energy_on_invalid_id())
+                self._invalid_energy_tick(evse)
+
+    def _max_energy_on_invalid_id(self) -> int:
+        try:
+            return self.dm.get_int("TxCtrlr", "MaxEnergyOnInvalidId")
+        except (KeyError, ValueError):
+            return 0
+
+    def _invalid_energy_tick(self, evse: Evse) -> None:
+        """Withhold energy once a deauthorized transaction reached MaxEnergyOnInvalidId."""
+        tx = evse.tx
+        if tx is None or tx.energy_withheld or tx.invalid_energy_until_wh is None:
+            return
+        if evse.power.register_wh() >= tx.invalid_energy_until_wh:
+            tx.energy_withheld = True
+            self._evaluate(evse, "ChargingStateChanged")
 
     def authorize(self, evse: Evse, id_token: dict[str, Any], trigger: str,
                   remote_start_id: int | None = None) -> None:

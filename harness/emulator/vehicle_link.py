@@ -60,6 +60,8 @@ class VehicleLink:
             self._plug(evse, connector_id)  # type: ignore[attr-defined]
         elif new == "A" and connector.pilot_driven:
             connector.pilot_driven = False
+            if evse.tx is not None and "pilot_loss_as_abnormal" in self.quirks:
+                self._end_tx(evse, "AbnormalCondition", "Other")  # type: ignore[attr-defined]
             self._unplug(evse, connector_id)  # type: ignore[attr-defined]
         else:
             self._evaluate(evse, "ChargingStateChanged")  # type: ignore[attr-defined]
@@ -70,6 +72,16 @@ class VehicleLink:
         if connector is None or not connector.pilot_driven:
             return True
         return self.pilots[(evse.id, connector.id)].energized_allowed
+
+    def ev_not_ready(self, evse: Evse) -> bool:
+        """The EV drives the pilot and holds it in state B with no fault: it is connected but
+        asks for no energy (IEC 61851-1 B2; OCPP chargingState SuspendedEV)."""
+        connector = evse.plugged
+        if connector is None or not connector.pilot_driven:
+            return False
+        pilot = self.pilots[(evse.id, connector.id)]
+        with pilot.lock:
+            return pilot.fault is None and pilot.state == "B"
 
     # ---- SLAC and SECC ------------------------------------------------------------------------
     async def start_slac(self, evse_id: int, sock: Any, *, timing_scale: float = 1.0) -> EvseSlac:

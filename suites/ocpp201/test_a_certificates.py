@@ -262,3 +262,34 @@ async def test_delete_station_certificate_refused(station, operator, bench, pki)
             f"DeleteCertificate ({attempt} attempt) with the hash data of the station's own "
             f"Charging Station certificate (serial {hash_data['serialNumber']}): the station "
             f"must not delete it and answer Failed (M04.FR.06); it answered {reply['status']}")
+
+
+# ==== Conditional case: no CertificateSigned after an Accepted CSR (A02.FR.17, A02.FR.18) =======
+@pytest.mark.octt("TC_A_23_CS")
+@pytest.mark.requires("CertificateSigningRetry")  # AS-3: CertSigningWaitMinimum / RepeatTimes
+async def test_certificate_signed_timeout(station, bench):
+    """Update Charging Station Certificate by request of CSMS - CertificateSignedRequest Timeout.
+
+    CertSigningWaitMinimum 1 s, CertSigningRepeatTimes 2; the CSMS accepts the station's CSR
+    but never sends CertificateSigned. The station sends SignCertificate again after 1 s, then
+    after twice that wait (2 s), and then no more: two repeats in all (A02.FR.17, A02.FR.18).
+    """
+    await set_variable(station, "SecurityCtrlr", "CertSigningWaitMinimum", "1")
+    await set_variable(station, "SecurityCtrlr", "CertSigningRepeatTimes", "2")
+    first, _ = await request_csr(station, bench)
+    sent = [first]
+    for n, wait in enumerate((1.0, 2.0), start=1):
+        try:
+            again = await station.expect("SignCertificate", within=wait + bench.csms.deviation,
+                                         since=sent[-1].seq + 1)
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                f"no CertificateSigned came for the Accepted CSR: repeat {n} of SignCertificate "
+                f"is due {wait:g} s after the previous one (CertSigningWaitMinimum 1 s, doubled "
+                f"each time, A02.FR.17, A02.FR.18); none came.\n{exc}") from None
+        gap = again.mono - sent[-1].mono
+        assert gap >= wait - 0.3, (
+            f"repeat {n} of SignCertificate came {gap:.2f} s after the previous one; the wait is "
+            f"CertSigningWaitMinimum doubled for each repeat, {wait:g} s (A02.FR.18)")
+        sent.append(again)
+    await station.expect_none("SignCertificate", within=4.0 + 0.5, since=sent[-1].seq + 1)

@@ -13,7 +13,9 @@ from suites.ocpp201.provisioning import (
     AUTH_ACCEPTED,
     DISCONNECTED,
     REFUSED_AUTH,
+    choose_free_slot,
     connectors,
+    csms_host,
     events,
     reboot_within,
     wait_event,
@@ -144,3 +146,67 @@ async def test_update_basic_auth_password_rejected(station, operator, bench):
     reply = await station.call("GetVariables", {"getVariableData": [
         variable_ref("OCPPCommCtrlr", "OfflineThreshold")]})
     assert reply["getVariableResult"][0]["attributeStatus"] == "Accepted"
+
+
+# ==== Conditional case: no TLS profile without a CSMS root (A05.FR.02) =========================
+@pytest.mark.octt("TC_A_20_CS")
+@pytest.mark.requires("SecurityProfileUpgrade")  # AQ-1: the station can move to a higher profile
+async def test_upgrade_without_csms_root_rejected(station, bench, pki):
+    """Upgrade Charging Station Security Profile - No valid CSMSRootCertificate installed.
+
+    On security profile 1, with every CSMSRootCertificate deleted, SetNetworkProfile for a
+    security profile 2 (TLS) connection must be Rejected: the station could not check the
+    CSMS's server certificate (A05.FR.02). The run's CSMS root is installed again afterwards.
+    """
+    if bench.station.security_profile != 1:
+        pytest.skip(f"the case starts from security profile 1; the bench uses profile "
+                    f"{bench.station.security_profile} (its TLS needs the CSMS root)")
+    reply = await station.call("GetInstalledCertificateIds",
+                               {"certificateType": ["CSMSRootCertificate"]})
+    roots = [c["certificateHashData"] for c in reply.get("certificateHashDataChain") or []]
+    try:
+        for hash_data in roots:
+            deleted = await station.call("DeleteCertificate", {"certificateHashData": hash_data})
+            assert deleted["status"] == "Accepted", (
+                f"DeleteCertificate of an installed CSMSRootCertificate on security profile 1: "
+                f"expected Accepted (M04.FR.03), the station answered {deleted['status']}")
+        slot, _, _ = await choose_free_slot(station)
+        url = f"wss://{csms_host(station, bench)}:{bench.csms.port or 443}/"
+        data = {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url,
+                "messageTimeout": 30, "securityProfile": 2, "ocppInterface": "Wired0"}
+        answer = await station.call("SetNetworkProfile",
+                                    {"configurationSlot": slot, "connectionData": data})
+        assert answer["status"] == "Rejected", (
+            "SetNetworkProfile for security profile 2 while no CSMSRootCertificate is installed: "
+            f"expected Rejected (A05.FR.02), the station answered {answer['status']!r}")
+    finally:
+        if roots:
+            await station.call("InstallCertificate", {
+                "certificateType": "CSMSRootCertificate", "certificate": pki.csms_root.pem})
+
+
+# ==== Conditional case: no profile 3 without a station certificate (A05.FR.03) =================
+@pytest.mark.octt("TC_A_21_CS")
+@pytest.mark.requires("SecurityProfileUpgrade", "NoChargingStationCertificate")  # AQ-1
+async def test_upgrade_without_station_certificate_rejected(station, bench, pki):
+    """Upgrade Charging Station Security Profile - No valid ChargingStationCertificate installed.
+
+    The station holds no Charging Station certificate (the bench says so: it cannot be
+    deleted over OCPP, M04.FR.06) but trusts the CSMS root: SetNetworkProfile for a security
+    profile 3 connection must be Rejected, as it could not authenticate itself with a client
+    certificate (A05.FR.03).
+    """
+    installed = await station.call("InstallCertificate", {
+        "certificateType": "CSMSRootCertificate", "certificate": pki.csms_root.pem})
+    assert installed["status"] == "Accepted", (
+        f"InstallCertificate of the run's CSMS root: expected Accepted (M05.FR.01), the station "
+        f"answered {installed['status']}")
+    slot, _, _ = await choose_free_slot(station)
+    url = f"wss://{csms_host(station, bench)}:{bench.csms.port or 443}/"
+    data = {"ocppVersion": "OCPP20", "ocppTransport": "JSON", "ocppCsmsUrl": url,
+            "messageTimeout": 30, "securityProfile": 3, "ocppInterface": "Wired0"}
+    answer = await station.call("SetNetworkProfile",
+                                {"configurationSlot": slot, "connectionData": data})
+    assert answer["status"] == "Rejected", (
+        "SetNetworkProfile for security profile 3 while no ChargingStationCertificate is "
+        f"installed: expected Rejected (A05.FR.03), the station answered {answer['status']!r}")

@@ -324,3 +324,57 @@ async def test_reconnect_after_connection_loss(station, operator, bench):
     await station.expect_none("BootNotification", within=bench.csms.quiet_period, since=back.seq)
     value = await get_variable(station, "OCPPCommCtrlr", "RetryBackOffWaitMinimum")
     assert value == str(wait_min), f"GetVariables after reconnecting read {value!r}"
+
+
+# ---- Fallback when the new CSMS is lost after a migration (C-47) ---------------------------
+# TC_B_49_CS. TC_B_47_CS (the same with a new CSMS root, AS-2 and M05) is not implemented.
+
+@pytest.mark.octt("TC_B_49_CS")
+@pytest.mark.requires("NetworkProfileFallbackOnConnectionLoss")  # C-47
+async def test_migrate_fallback_after_connection_attempts(station, operator, bench, csms):
+    """Migrate to new ConnectionProfile - Fallback after NetworkProfileConnectionAttempts per
+    NetworkConfigurationPriority failed - Same CSMS Root.
+
+    NetworkProfileConnectionAttempts 1, RetryBackOffRepeatTimes 0, RetryBackOffRandomRange 0,
+    RetryBackOffWaitMinimum 1 s. As in TC_B_45 the station migrates to a second harness CSMS
+    (first priority entry) and boots there. Then that CSMS becomes unreachable: after
+    NetworkProfileConnectionAttempts failed attempt(s) at it the station falls back to the next
+    entry, the harness CSMS, and boots there (B10.FR.07).
+    """
+    wait_min = 1
+    slot, priority, active = await choose_free_slot(station)
+    in_use = active if active is not None else int(priority.split(",")[0])
+    profile = await _security_profile(station)
+    for name, value in (("NetworkProfileConnectionAttempts", "1"), ("RetryBackOffRepeatTimes", "0"),
+                        ("RetryBackOffRandomRange", "0"), ("RetryBackOffWaitMinimum", str(wait_min))):
+        await set_variable(station, "OCPPCommCtrlr", name, value)
+    async with second_csms(bench, csms) as server:
+        new = server.session(bench.station.id)
+        url = csms_url(server, csms_host(station, bench))
+        await prefer_profile(station, slot, in_use, _connection_data(url, profile))
+        mark = station.journal.mark()
+        try:
+            await reset_on_idle(station)
+            where, _ = await _first_boot(station, new, mark, reboot_within(bench))
+            assert where is new, (
+                f"after the reboot the station must connect to the first entry of "
+                f"NetworkConfigurationPriority {slot},{in_use} (slot {slot}, {url}; B10.FR.04), "
+                f"but it booted at the old CSMS (slot {in_use}) again")
+            lost = station.journal.mark()
+            await new.go_offline(3600, "the new CSMS is lost")
+            within = 4 * wait_min + bench.csms.deviation + bench.csms.message_timeout
+            boot = await _fallback_boot(station, new, lost, slot, in_use, within)
+            tried = [e for e in events(new, 0, REFUSED_OFFLINE) if e.mono < boot.mono]
+            assert tried, (
+                f"the station fell back to slot {in_use} without first trying to reconnect to "
+                f"the lost CSMS (slot {slot}) NetworkProfileConnectionAttempts = 1 time")
+        finally:
+            if station.is_connected:
+                with contextlib.suppress(Exception):
+                    await set_variable(station, "OCPPCommCtrlr", "NetworkConfigurationPriority",
+                                       priority)
+            else:  # stranded at the lost CSMS: let it in there, and send it back
+                new.back_online()
+                with contextlib.suppress(AssertionError):
+                    await new.wait_connected(reboot_within(bench))
+                    await _return_from(new, station, priority, bench)

@@ -231,3 +231,24 @@ async def test_base_report_mandatory_variables(station, operator, bench):
                     problems.append(f"{name}={a['value']!r}: {why}")
     assert not problems, (f"FullInventory: {len(problems)} reported variable(s) are not "
                           f"well formed:\n  " + "\n  ".join(problems[:30]))
+
+
+# ---- GetBaseReport of a base report the station does not support (Not C-56) ---------------
+
+@pytest.mark.octt("TC_B_15_CS")
+@pytest.mark.requires("NoSummaryInventory")  # Not C-56: no SummaryInventory base report
+async def test_base_report_not_supported(station, bench):
+    """Get Base Report - Not Supported base report.
+
+    A station without the SummaryInventory report answers GetBaseReport(SummaryInventory)
+    with NotSupported (B07.FR.02) and sends no NotifyReport for that request.
+    """
+    request_id = 4_150
+    mark = station.journal.mark()
+    reply = await station.call("GetBaseReport", {"requestId": request_id,
+                                                 "reportBase": "SummaryInventory"})
+    assert reply["status"] == "NotSupported", (
+        "GetBaseReport SummaryInventory on a station that does not support it: expected "
+        f"NotSupported (B07.FR.02), the station answered {reply['status']!r}")
+    await station.expect_none("NotifyReport", {"requestId": request_id},
+                              within=bench.csms.quiet_period, since=mark)

@@ -92,6 +92,10 @@ async def local_list(station: StationSession) -> AsyncIterator[LocalList]:
 async def pre_authorize(station: StationSession) -> None:
     if not applied(await try_set(station, "AuthCtrlr", "LocalPreAuthorize", "true")):
         pytest.skip("AuthCtrlr.LocalPreAuthorize cannot be set to true")
+    # With LocalPreAuthorize the Authorization Cache pre-authorizes too (C12.FR.02): empty it,
+    # so the list alone decides whether an Authorize is needed.
+    with contextlib.suppress(Exception):
+        await station.call("ClearCache", {})
 
 
 async def offline_authorization(station: StationSession) -> None:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from harness.bench import Bench
 from harness.csms.session import ExpectTimeout, StationSession, dig
+from harness.ev.bench import EvBench
+from harness.ev.side import EvSide
+from harness.protocols import ocmf
 from suites.ocpp201.support import (
     first_connector,
     get_variable,
@@ -15,6 +21,7 @@ from suites.ocpp201.support import (
     tx_id,
 )
 from suites.ocpp201.transactions import (
+    ENERGY_REGISTER,
     STOPS_ON_DEAUTHORIZE,
     FailingAnswers,
     answers_held,
@@ -26,12 +33,14 @@ from suites.ocpp201.transactions import (
     end_by_unplug,
     events_of,
     expect_authorization_lapse,
+    list_variable,
     stop_remotely,
     try_set,
     tx_of,
     tx_points,
     unknown_transaction_id,
 )
+from suites.power.signed_meter import decode_signed_meter_data
 
 
 # ---- E14: check transaction status -------------------------------------------------------------
@@ -879,3 +888,306 @@ async def test_transaction_during_offline_period(station, operator, bench):
     assert all(m.get("offline") is True for m in events), (
         "every TransactionEvent of a transaction that happened offline must have offline=true "
         f"(E12.FR.06):\n{describe_events(events)}")
+
+
+# ==== Conditional cases: the EV side on the pilot (E01, E03, E06, E10) =========================
+# The EV is played on its own end of the cable (the ``ev`` fixture): pilot state B = connected,
+# not ready; C = ready to take energy; A = unplugged at the EV.
+async def _ev_connects(ev: EvBench, bench: Bench) -> EvSide:
+    """The EV plugs in (pilot B) and the EVSE answers with PWM: it can then ask for energy."""
+    evse, connector = first_connector(bench)
+    kind = bench.station.evses[0].connectors[0].type
+    side = await ev.side(evse, connector)
+    await side.connect(evse, connector, kind)
+    deadline = time.monotonic() + 3.0 * max(ev.timing_scale, 1.0) + bench.csms.deviation
+    while True:
+        reading = await side.read_pilot()
+        if reading.oscillating:
+            return side
+        assert time.monotonic() < deadline, (
+            f"the EV plugged in at EVSE {evse} connector {connector} (pilot state B): the EVSE "
+            f"must start the pilot PWM (IEC 61851-1, within 3 s); the pilot stays at "
+            f"{reading.high_v:+.1f} V steady")
+        await asyncio.sleep(0.01)
+
+
+async def _ev_charging(station: StationSession, operator, ev: EvBench, bench: Bench
+                       ) -> tuple[EvSide, str]:
+    """The EV connects on the pilot, the driver presents a valid idToken, the EV asks for energy
+    (state C): returns the EV end and the id of the transaction, once it is Charging."""
+    side = await _ev_connects(ev, bench)
+    await _present(operator, bench)
+    await side.set_cp_state("C")
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    await _charging(station, tx_id(started))
+    return side, tx_id(started)
+
+
+async def _ev_side_disconnect(station: StationSession, operator, ev: EvBench, bench: Bench) -> None:
+    """TxStopPoint EVConnected; during charging the EV is unplugged at its end (pilot to A):
+    Ended, triggerReason EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle."""
+    await configure_point(station, "TxStopPoint", "EVConnected")
+    side, transaction = await _ev_charging(station, operator, ev, bench)
+    mark = station.journal.mark()
+    await side.disconnect()
+    try:
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            "TxStopPoint EVConnected: the EV unplugged at its end (pilot state A) must end the "
+            f"transaction (E06.FR.02); no Ended event came.\n{exc}") from None
+    check_stop(ended, "EVCommunicationLost", "EVDisconnected",
+               "TxStopPoint EVConnected, the EV unplugged at its end", charging_state="Idle")
+    check_sequence(station, transaction)
+
+
+@pytest.mark.octt("TC_E_20_CS")
+@pytest.mark.requires("BasicChargingIec61851")  # AQ-9: charges an IEC 61851-1 (PWM only) EV
+async def test_stop_option_ev_disconnected_basic_ev(station, operator, ev, bench):
+    """Stop transaction options - EVDisconnected - EV side (able to charge IEC 61851-1 EV).
+
+    An IEC 61851-1 EV (no high-level communication) charges on the pilot alone, TxStopPoint
+    EVConnected; the cable is unplugged at the EV: the transaction ends with triggerReason
+    EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle (E06.FR.02,
+    E06.FR.15).
+    """
+    await _ev_side_disconnect(station, operator, ev, bench)
+
+
+@pytest.mark.octt("TC_E_54_CS")
+async def test_stop_option_ev_disconnected_ev_side(station, operator, ev, bench):
+    """Stop transaction options - EVDisconnected - EV side (not able to charge IEC 61851-1 EV).
+
+    The station charges EVs over ISO 15118 / DIN 70121 (ISO 15118 support, HFS-4); the EV
+    leaves at its end of the cable, which the station sees on the pilot (state A), whatever
+    the high-level session was doing. TxStopPoint EVConnected: Ended, triggerReason
+    EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle (E06.FR.02,
+    E06.FR.15).
+    """
+    await _ev_side_disconnect(station, operator, ev, bench)
+
+
+@pytest.mark.octt("TC_E_22_CS")
+async def test_stop_option_energy_transfer_suspended_ev(station, operator, ev, bench):
+    """Stop transaction options - EnergyTransfer stopped - SuspendedEV.
+
+    TxStopPoint EnergyTransfer; during charging the EV stops taking energy (pilot C -> B, the
+    EV suspends): the energy transfer stopped ends the transaction, triggerReason
+    ChargingStateChanged, stoppedReason StoppedByEV (E06.FR.07, E06.FR.15).
+    """
+    await configure_point(station, "TxStopPoint", "EnergyTransfer")
+    side, transaction = await _ev_charging(station, operator, ev, bench)
+    mark = station.journal.mark()
+    await side.set_cp_state("B")
+    try:
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            "TxStopPoint EnergyTransfer: the EV stopped taking energy (pilot state B), so the "
+            f"transaction must end (E06.FR.07); no Ended event came.\n{exc}") from None
+    check_stop(ended, "ChargingStateChanged", "StoppedByEV",
+               "TxStopPoint EnergyTransfer, the EV suspended the energy transfer")
+    await side.disconnect()
+    check_sequence(station, transaction)
+
+
+@pytest.mark.octt("TC_E_38_CS")
+async def test_local_start_ev_not_ready(station, operator, ev, bench):
+    """Local start transaction - EV not ready.
+
+    The EV is connected but not ready (pilot state B) and the driver is authorized locally. A
+    transaction that exists by then (TxStartPoint EVConnected, set where the station allows)
+    must say the EV holds the energy back: chargingState SuspendedEV, not Charging nor
+    SuspendedEVSE (the station is ready); with a later start point no transaction starts
+    before the EV is ready. Once the EV asks for energy (state C) it charges, with the
+    idToken on the transaction (E03, E02.FR.01, E01.FR.16).
+    """
+    await try_set(station, "TxCtrlr", "TxStartPoint", "EVConnected")
+    starts, _ = await tx_points(station)
+    side = await _ev_connects(ev, bench)
+    token = await _present(operator, bench)
+    await station.expect("Authorize", consume=False)
+    if any(p in starts for p in ("EVConnected", "Authorized", "ParkingBayOccupancy", "DataSigned")):
+        started = await station.expect("TransactionEvent", {"eventType": "Started"})
+        transaction = tx_id(started)
+        try:
+            # The state after the authorization: on the Authorized event or one just after it.
+            suspended = await station.expect("TransactionEvent", lambda p: (
+                tx_of(p) == transaction and dig(p, "transactionInfo.chargingState") not in (
+                    None, "EVConnected", "Idle")))
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                f"TxStartPoint {starts}: authorized with the EV connected, the transaction's "
+                f"chargingState must leave EVConnected (to SuspendedEV).\n{exc}") from None
+        states = [dig(m.payload, "transactionInfo.chargingState")
+                  for m in events_of(station, transaction)]
+        assert dig(suspended.payload, "transactionInfo.chargingState") == "SuspendedEV", (
+            "authorized, the EV connected but not ready (pilot state B): the station offers "
+            "energy and the EV takes none, so chargingState must be SuspendedEV; the "
+            f"transaction's events say {states} (last: {suspended.payload})")
+    else:
+        await station.expect_none("TransactionEvent", {"eventType": "Started"},
+                                  within=bench.csms.quiet_period)
+    mark = station.journal.mark()
+    await side.set_cp_state("C")
+    charging = await station.expect("TransactionEvent", {
+        "transactionInfo.chargingState": "Charging"}, since=mark)
+    transaction = tx_of(charging.payload) or ""
+    carried = [m for m in events_of(station, transaction)
+               if (m.get("idToken") or {}).get("idToken") == token["idToken"]]
+    assert carried, (
+        f"the transaction was authorized with {token['idToken']} before the EV was ready: a "
+        f"TransactionEvent must carry that idToken:\n{describe_events(events_of(station, transaction))}")
+    await side.set_cp_state("B")
+    await _finish(station, operator, bench, transaction)
+
+
+# ==== Conditional cases: the parking bay's vehicle sensor (E01 S1, E06 S1) ======================
+@pytest.mark.octt("TC_E_12_CS")
+async def test_start_option_parking_bay_occupied(station, operator, bench):
+    """Start transaction options - ParkingBayOccupied.
+
+    TxStartPoint ParkingBayOccupancy (C-09.6): a car entering the bay starts the transaction
+    before anything is plugged or authorized (Started, triggerReason EVDetected, seqNo 0, the
+    EVSE of the bay, no idToken); the plug-in and the authorization follow as Updated events,
+    then charging (E01.FR.01, E01.FR.07, E01.FR.10, E01.FR.15, E01.FR.16).
+    """
+    await configure_point(station, "TxStartPoint", "ParkingBayOccupancy")
+    evse, connector = first_connector(bench)
+    try:
+        await operator.parking_bay(evse, True)
+        try:
+            started = await station.expect("TransactionEvent", {"eventType": "Started"})
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                "TxStartPoint ParkingBayOccupancy: a car entering the parking bay must start a "
+                f"transaction (E01.FR.01); none started.\n{exc}") from None
+        _check_started(started, token=None, evse=evse, situation="TxStartPoint ParkingBayOccupancy")
+        assert started["triggerReason"] == "EVDetected", (
+            "TxStartPoint ParkingBayOccupancy: Started must have triggerReason EVDetected (the "
+            f"bay's sensor saw the car), got {started['triggerReason']!r}")
+        assert not started.get("idToken"), (
+            f"the car only entered the bay: Started must carry no idToken, got {started.get('idToken')}")
+        await operator.plug_in(evse, connector)
+        await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": tx_id(started), "triggerReason": "CablePluggedIn"})
+        token = await _present(operator, bench)
+        authorized = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": tx_id(started), "triggerReason": "Authorized"})
+        assert (authorized.get("idToken") or {}).get("idToken") == token["idToken"], (
+            f"the Updated event of the authorization must carry the idToken {token['idToken']}, "
+            f"got {authorized.get('idToken')}")
+        await _charging(station, tx_id(started))
+        await stop_remotely(station, tx_id(started))
+        # The car leaves the bay before the cable is pulled, so no new transaction starts
+        # for the car still standing there.
+        await operator.parking_bay(evse, False)
+        await operator.unplug(evse, connector)
+        check_sequence(station, tx_id(started))
+    finally:
+        await operator.parking_bay(evse, False)
+
+
+@pytest.mark.octt("TC_E_19_CS")
+async def test_stop_option_parking_bay_unoccupied(station, operator, bench):
+    """Stop transaction options - ParkingBayUnoccupied.
+
+    TxStopPoint ParkingBayOccupancy alone (C-10.5): after charging, the EV is unplugged and the
+    transaction goes on while the car stands in the bay; it ends when the car leaves the bay:
+    Ended, triggerReason EVDeparted, stoppedReason EVDisconnected (E06.FR.01, E06.FR.15).
+    """
+    await configure_point(station, "TxStopPoint", "ParkingBayOccupancy")
+    evse, connector = first_connector(bench)
+    try:
+        await operator.parking_bay(evse, True)
+        started = await start_charging(station, operator, bench)
+        transaction = tx_id(started)
+        await operator.unplug(evse, connector)
+        await station.expect_none("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"},
+            within=bench.csms.quiet_period)
+        mark = station.journal.mark()
+        await operator.parking_bay(evse, False)
+        try:
+            ended = await station.expect("TransactionEvent", {
+                "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                "TxStopPoint ParkingBayOccupancy: the car leaving the parking bay must end the "
+                f"transaction (E06.FR.01); it did not.\n{exc}") from None
+        check_stop(ended, "EVDeparted", "EVDisconnected",
+                   "TxStopPoint ParkingBayOccupancy, the car left the bay")
+        check_sequence(station, transaction)
+    finally:
+        await operator.parking_bay(evse, False)
+
+
+# ==== Conditional case: start on the meter's signed start reading (E01 S4) =====================
+@pytest.mark.octt("TC_E_11_CS")
+async def test_start_option_data_signed(station, operator, bench):
+    """Start transaction options - DataSigned.
+
+    TxStartPoint DataSigned (C-09.3): the transaction starts once the meter has signed the
+    start reading, so Started carries the Transaction.Begin energy register with a
+    signedMeterValue that verifies as OCMF under the key sent with it (E01.FR.04); seqNo 0,
+    the idToken and the EVSE (E01.FR.07, E01.FR.10, E01.FR.15, E01.FR.16).
+    """
+    await configure_point(station, "TxStartPoint", "DataSigned")
+    await try_set(station, "SampledDataCtrlr", "SignReadings", "true")
+    await try_set(station, "OCPPCommCtrlr", "PublicKeyWithSignedMeterValue", "EveryMeterValue")
+    await list_variable(station, "SampledDataCtrlr", "TxStartedMeasurands")
+    evse, connector = first_connector(bench)
+    await operator.plug_in(evse, connector)
+    token = await _present(operator, bench)
+    started = await station.expect("TransactionEvent", {"eventType": "Started"})
+    _check_started(started, token=token, evse=evse, situation="TxStartPoint DataSigned")
+    begin = [sv for mv in started.get("meterValue") or [] for sv in mv.get("sampledValue") or []
+             if sv.get("context") == "Transaction.Begin"
+             and sv.get("measurand", ENERGY_REGISTER) == ENERGY_REGISTER]
+    signed = [sv["signedMeterValue"] for sv in begin if sv.get("signedMeterValue")]
+    assert signed, (
+        "TxStartPoint DataSigned: the transaction starts on the meter's signed start reading, "
+        "so Started must carry the Transaction.Begin energy register with a signedMeterValue "
+        f"(E01.FR.04); its meterValue is {started.get('meterValue')}")
+    try:
+        record = ocmf.parse(decode_signed_meter_data(signed[0]))
+        ocmf.verify(record, str(signed[0].get("publicKey") or ""))
+    except ocmf.OcmfError as exc:
+        raise AssertionError(f"the signed start reading of Started does not verify: {exc}") from None
+    await _charging(station, tx_id(started))
+    await _finish(station, operator, bench, tx_id(started))
+
+
+# ==== Conditional case: EV side disconnect deauthorizes, cable kept locked (E09) ================
+@pytest.mark.octt("TC_E_25_CS")
+async def test_ev_side_disconnect_deauthorizes_keeps_lock(station, operator, ev, bench):
+    """Disconnect cable on EV-side - Deauthorize transaction - UnlockOnEVSideDisconnect is false.
+
+    StopTxOnEVSideDisconnect true (C-06.2), UnlockOnEVSideDisconnect false (C-12.2), TxStopPoint
+    Authorized: the EV unplugged at its end (pilot state A) deauthorizes the transaction, which
+    ends with triggerReason EVCommunicationLost, stoppedReason EVDisconnected (E09.FR.01,
+    E09.FR.04); the station side of the cable stays locked (E09.FR.03), which only a
+    detachable cable shows, so it is not observed here.
+    """
+    for variable, component, value in (("StopTxOnEVSideDisconnect", "TxCtrlr", "true"),
+                                       ("UnlockOnEVSideDisconnect", "OCPPCommCtrlr", "false")):
+        if not applied(await try_set(station, component, variable, value)) and \
+                await get_variable(station, component, variable) != value:
+            pytest.skip(f"{component}.{variable} is not {value} and cannot be set: the case "
+                        "does not apply")
+    await configure_point(station, "TxStopPoint", "Authorized")
+    side, transaction = await _ev_charging(station, operator, ev, bench)
+    mark = station.journal.mark()
+    await side.disconnect()
+    try:
+        ended = await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            "StopTxOnEVSideDisconnect is true: the EV unplugged at its end must deauthorize and "
+            f"end the transaction (E09.FR.01); no Ended event came.\n{exc}") from None
+    check_stop(ended, "EVCommunicationLost", "EVDisconnected",
+               "StopTxOnEVSideDisconnect true, the EV unplugged at its end")
+    check_sequence(station, transaction)

@@ -899,3 +899,130 @@ async def test_end_of_charging_by_ev(station, operator, bench, cas, pnc, pnc_pki
     assert info.get("chargingState") != "Charging", (
         "the transaction the EV stopped ended with chargingState Charging: the energy transfer "
         "must have stopped (E15.FR.04)")
+
+
+# ==== Conditional cases: central contract certificate validation (C07.FR.06) ===================
+async def _central_contract(station: StationSession, operator: Any, bench: Bench, pnc_pki: PncPki,
+                            status: str, certificate_status: str) -> int:
+    """No MO root on the station, CentralContractValidationAllowed true: the EV offers its
+    contract; the station must send Authorize with the eMAID and the contract chain (PEM) for
+    the CSMS to validate (C07.FR.01, C07.FR.06). The CSMS answers ``status`` /
+    ``certificate_status``. Returns the journal mark before the plug-in."""
+    installed = (await get_ids(station, [MO_ROOT])).get("certificateHashDataChain") or []
+    if installed:
+        pytest.skip(f"the station holds {len(installed)} MO root certificate(s): it validates "
+                    "contracts locally, not centrally")
+    if not applied(await try_set(station, "ISO15118Ctrlr", "CentralContractValidationAllowed",
+                                 "true")):
+        pytest.skip("ISO15118Ctrlr.CentralContractValidationAllowed cannot be set to true")
+    station.respond("Authorize", _contract_responder(pnc_pki.emaid, status, certificate_status))
+    mark = station.journal.mark()
+    await plug_and_charge(operator, bench, pnc_pki.contract)
+    try:
+        message = await station.expect("Authorize", token_is(emaid_token(pnc_pki.emaid)),
+                                       since=mark, within=_timeout(bench))
+    except ExpectTimeout as exc:
+        raise AssertionError(
+            f"online, an EV offering the contract of {pnc_pki.emaid} that the station cannot "
+            f"validate itself (no MO root): it must send Authorize with the eMAID (C07.FR.01): "
+            f"{exc}") from None
+    sent = str(message.get("certificate") or "")
+    assert sent, (
+        "no MO root installed and CentralContractValidationAllowed true: Authorize must carry "
+        "the contract certificate chain in 'certificate' for the CSMS to validate (C07.FR.06); "
+        f"it has none: {message.payload}")
+    try:
+        chain = x509.load_pem_x509_certificates(sent.encode())
+    except ValueError as exc:
+        raise AssertionError(f"Authorize.certificate is not a PEM certificate chain: {exc}") from None
+    assert chain[0].serial_number == pnc_pki.contract.cert.serial_number, (
+        f"Authorize.certificate must start with the EV's contract certificate (serial "
+        f"{pnc_pki.contract.cert.serial_number:x}); it starts with "
+        f"{chain[0].subject.rfc4514_string()} serial {chain[0].serial_number:x}")
+    return mark
+
+
+@pytest.mark.octt("TC_C_52_CS")
+async def test_contract_central_validation_accepted(station, operator, bench, cas, pnc, pnc_pki):
+    """Authorization using Contract Certificates 15118 - Online - Central contract certificate
+    validation - Accepted.
+
+    Without an MO root the station sends the contract chain with the eMAID in Authorize
+    (C07.FR.01, C07.FR.06); the CSMS validates and accepts it: charging starts on the eMAID
+    (C07.FR.02).
+    """
+    accept_emaid_in_transactions(station, pnc_pki.emaid)
+    mark = await _central_contract(station, operator, bench, pnc_pki, "Accepted", "Accepted")
+    started = await expect_session(station, emaid_token(pnc_pki.emaid), mark,
+                                   "the CSMS validated and accepted the contract (C07)")
+    await end_session(station, operator, bench, started)
+
+
+@pytest.mark.octt("TC_C_53_CS")
+async def test_contract_central_validation_fails(station, operator, bench, cas, pnc, pnc_pki):
+    """Authorization using Contract Certificates 15118 - Online - Central contract validation
+    fails.
+
+    As TC_C_52, but the CSMS's validation of the chain fails (idTokenInfo Invalid,
+    certificateStatus CertChainError): no charging on the eMAID (C07.FR.06).
+    """
+    mark = await _central_contract(station, operator, bench, pnc_pki, "Invalid", "CertChainError")
+    await expect_no_session(station, operator, bench, emaid_token(pnc_pki.emaid), mark,
+                            "the CSMS's central validation of the contract failed")
+
+
+# ==== Conditional case: customer information by contract certificate (N10.FR.09) ===============
+async def _customer_data(station: StationSession, bench: Bench, hash_data: dict[str, str], *,
+                         clear: bool) -> str:
+    """CustomerInformation report=true for ``hash_data``: Accepted; every
+    NotifyCustomerInformation part of the request, joined."""
+    request_id = int.from_bytes(os.urandom(3), "big")
+    mark = station.journal.mark()
+    reply = await station.call("CustomerInformation", {
+        "requestId": request_id, "report": True, "clear": clear,
+        "customerCertificate": hash_data})
+    assert reply["status"] == "Accepted", (
+        f"CustomerInformation report=true clear={str(clear).lower()} by customerCertificate: "
+        f"expected Accepted (N10.FR.09), the station answered {reply['status']}")
+    parts = []
+    while True:
+        try:
+            part = await station.expect("NotifyCustomerInformation", {"requestId": request_id},
+                                        since=mark, within=_timeout(bench))
+        except ExpectTimeout as exc:
+            raise AssertionError(
+                f"after accepting CustomerInformation {request_id} the station must report with "
+                f"NotifyCustomerInformation, the last part tbc=false (N10): {exc}") from None
+        parts.append(str(part.get("data", "")))
+        if not part.get("tbc"):
+            return "\n".join(parts)
+
+
+@pytest.mark.octt("TC_N_63_CS")
+async def test_clear_customer_information_by_certificate(station, operator, bench, cas, pnc,
+                                                          pnc_pki):
+    """Clear Customer Information - Clear and report - customerCertificate.
+
+    The EV charged on its contract (as TC_C_50), so the station holds data of its eMAID.
+    CustomerInformation report=true, clear=true with the contract certificate's hash data:
+    Accepted, and the report names the eMAID; asked again (report only), the data are gone
+    (N10.FR.09).
+    """
+    await cas.install_ok(MO_ROOT, pnc_pki.mo_root)
+    station.respond("Authorize", _contract_responder(pnc_pki.emaid, "Accepted", "Accepted"))
+    accept_emaid_in_transactions(station, pnc_pki.emaid)
+    mark = station.journal.mark()
+    await plug_and_charge(operator, bench, pnc_pki.contract)
+    started = await expect_session(station, emaid_token(pnc_pki.emaid), mark,
+                                   "the CSMS accepted the contract (C07)")
+    await end_session(station, operator, bench, started)
+    hash_data = certificate_hash_data(pnc_pki.contract.cert, pnc_pki.mo_sub.cert)
+    cleared = await _customer_data(station, bench, hash_data, clear=True)
+    assert pnc_pki.emaid.lower() in cleared.lower(), (
+        f"the station authorized {pnc_pki.emaid} with this contract certificate: the report "
+        f"of CustomerInformation by customerCertificate must give that customer's data "
+        f"(N10.FR.09); it reported {cleared!r}")
+    after = await _customer_data(station, bench, hash_data, clear=False)
+    assert pnc_pki.emaid.lower() not in after.lower(), (
+        f"after clear=true the station must hold no data of {pnc_pki.emaid} any more "
+        f"(N10.FR.09); asked again it reported {after!r}")

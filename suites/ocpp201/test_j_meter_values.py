@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 import pytest
 
 from harness.csms.session import ExpectTimeout, Message, StationSession
+from harness.protocols import ocmf
 from suites.ocpp201.support import set_variable, start_charging, tx_id
 from suites.ocpp201.transactions import (
     applied,
@@ -22,6 +24,7 @@ from suites.ocpp201.transactions import (
     try_set,
     tx_points,
 )
+from suites.power.signed_meter import REGISTER, decode_signed_meter_data
 
 # Clock-aligned timestamps must sit on the interval boundary; a station stamps the moment it
 # measured, so allow a little (well under half of the shortest interval used here, 1 s).
@@ -283,3 +286,87 @@ async def test_clock_aligned_not_during_transaction(station, operator, bench):
         "AlignedDataCtrlr.SendDuringIdle is true: no clock-aligned MeterValues may be sent while "
         "a transaction runs; the station sent:\n" + "\n".join(f"  {e.describe()}" for e in during))
     await end_by_unplug(station, operator, bench, tx_id(started))
+
+
+# ==== Conditional cases: signed meter values (J01.FR.21, J02.FR.21) =============================
+def _check_signed(event: Message, context: str, what: str) -> int:
+    """Every energy register value of ``context`` in ``event`` carries a signedMeterValue that
+    decodes as OCMF, verifies under the public key sent with it, and reads the plain value
+    (within both last digits). Returns how many it checked."""
+    checked = 0
+    for mv in meter_values(event):
+        for sv in mv.get("sampledValue") or []:
+            if sv.get("context") != context or sv.get("measurand", REGISTER) != REGISTER:
+                continue
+            smv = sv.get("signedMeterValue")
+            assert smv, (
+                f"{what}: the SignReadings variable is true, so the {context} energy register "
+                f"must carry a signedMeterValue; seqNo {event.get('seqNo')} sent {sv}")
+            try:
+                record = ocmf.parse(decode_signed_meter_data(smv))
+                ocmf.verify(record, str(smv.get("publicKey") or ""))
+            except ocmf.OcmfError as exc:
+                raise AssertionError(f"{what}: the signed {context} register does not verify "
+                                     f"(OCMF, under its publicKey): {exc}") from None
+            plain = Decimal(str(sv["value"]))
+            readings = [r.value_wh for r in record.readings if r.value_wh is not None]
+            step = max((r.resolution_wh or Decimal(0) for r in record.readings), default=Decimal(0))
+            # each side may cut its own last digit: the meter's resolution plus 1 Wh
+            assert readings and abs(readings[-1] - plain) <= step + Decimal(1), (
+                f"{what}: the signed register reads {readings} Wh, the plain value beside it "
+                f"{plain} Wh: they must be the same reading")
+            checked += 1
+    return checked
+
+
+@pytest.mark.octt("TC_J_04_CS")
+@pytest.mark.requires("SignedMeterValues")  # C-42 (C-40: meter values in transaction events)
+async def test_clock_aligned_signed(station, operator, bench):
+    """Clock-aligned Meter Values - Signed.
+
+    AlignedDataCtrlr.SignReadings true, Interval 1 s, a transaction charging: the clock-aligned
+    energy register in the TransactionEvents (MeterValueClock) carries a signedMeterValue
+    that verifies as OCMF and says the plain value (J01.FR.21).
+    """
+    await set_variable(station, "AlignedDataCtrlr", "SignReadings", "true")
+    await try_set(station, "OCPPCommCtrlr", "PublicKeyWithSignedMeterValue", "EveryMeterValue")
+    await list_variable(station, "AlignedDataCtrlr", "Measurands")
+    await try_set(station, "AlignedDataCtrlr", "SendDuringIdle", "false")
+    interval = 1
+    await set_variable(station, "AlignedDataCtrlr", "Interval", str(interval))
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    events = await _expect_many(station, "TransactionEvent", {
+        "transactionInfo.transactionId": transaction, "triggerReason": "MeterValueClock"}, 2,
+        interval + bench.csms.deviation, "TransactionEvents with triggerReason MeterValueClock")
+    checked = sum(_check_signed(e, "Sample.Clock", "clock-aligned meter values") for e in events)
+    assert checked, (
+        "the clock-aligned TransactionEvents carry no Sample.Clock energy register to sign: "
+        + "; ".join(str(e.get("meterValue")) for e in events))
+    await end_by_unplug(station, operator, bench, transaction)
+
+
+@pytest.mark.octt("TC_J_11_CS")
+@pytest.mark.requires("SignedMeterValues")  # C-42
+async def test_sampled_signed(station, operator, bench):
+    """Sampled Meter Values - Signed.
+
+    SampledDataCtrlr.SignReadings true, TxUpdatedInterval 1 s: the sampled energy register in
+    the TransactionEvents (MeterValuePeriodic) carries a signedMeterValue that verifies as
+    OCMF and says the plain value (J02.FR.21).
+    """
+    await set_variable(station, "SampledDataCtrlr", "SignReadings", "true")
+    await try_set(station, "OCPPCommCtrlr", "PublicKeyWithSignedMeterValue", "EveryMeterValue")
+    await list_variable(station, "SampledDataCtrlr", "TxUpdatedMeasurands")
+    interval = 1
+    await set_variable(station, "SampledDataCtrlr", "TxUpdatedInterval", str(interval))
+    started = await start_charging(station, operator, bench)
+    transaction = tx_id(started)
+    events = await _expect_many(station, "TransactionEvent", {
+        "transactionInfo.transactionId": transaction, "triggerReason": "MeterValuePeriodic"}, 2,
+        interval + bench.csms.deviation, "TransactionEvents with triggerReason MeterValuePeriodic")
+    checked = sum(_check_signed(e, "Sample.Periodic", "sampled meter values") for e in events)
+    assert checked, (
+        "the periodic TransactionEvents carry no Sample.Periodic energy register to sign: "
+        + "; ".join(str(e.get("meterValue")) for e in events))
+    await end_by_unplug(station, operator, bench, transaction)

@@ -10,11 +10,14 @@ that the power the station meters stays within the limit in force. Limits follow
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from harness.bench import Bench
 from harness.csms.session import Message, StationSession
 from harness.evidence.steps import step
+from harness.protocols.rpc import CallErrorReply
 from harness.smart_charging import ProfileOnEvse
 from suites.ocpp201.charging_profiles import (
     Book,
@@ -793,3 +796,46 @@ async def test_clear_tx_default_profile_during_transaction(station, operator, be
             f"after the TxDefaultProfile (limit {u(6):g} {u.unit}) was cleared, the composite "
             f"schedule must no longer hold its limit; the station reported {reply.payload}")
         await end_by_unplug(station, operator, bench, transaction, evse, connector)
+
+
+# ---- K05 on a station without Smart Charging: the profile is ignored (NOT Smart Charging) ---
+@pytest.mark.octt("TC_K_38_CS")
+async def test_remote_start_ignores_profile_without_smart_charging(station, operator, bench):
+    """Remote start transaction with charging profile - Ignore chargingProfile.
+
+    A station without the Smart Charging profile ignores the chargingProfile of a
+    RequestStartTransaction (F01.FR.12): the request is Accepted, not Rejected, and the
+    transaction starts as any remote start (remoteStartId, F01.FR.13); no TxProfile is kept
+    for it (GetChargingProfiles: NoProfiles, or not implemented at all).
+    """
+    if "Smart Charging" in bench.station.profiles:
+        pytest.skip(f"station {bench.station.id} claims Smart Charging; this case is for one "
+                    "without it (OCTT NOT Smart Charging)")
+    evse, connector = first_connector(bench)
+    remote_start_id = new_id()
+    body = profile("TxProfile", [(0, 6.0)], unit="A", kind="Relative")
+    reply = await station.call("RequestStartTransaction", {
+        "idToken": id_token(bench), "remoteStartId": remote_start_id, "evseId": evse,
+        "chargingProfile": body})
+    assert reply["status"] == "Accepted", (
+        "RequestStartTransaction with a chargingProfile on a station without Smart Charging: "
+        f"expected Accepted, the profile ignored (F01.FR.12); the station answered {reply.payload}")
+    try:
+        await operator.plug_in(evse, connector)
+        started = await station.expect("TransactionEvent", {
+            "transactionInfo.remoteStartId": remote_start_id})
+        try:
+            got = await get_profiles(station, bench, evse=evse)
+        except CallErrorReply as exc:
+            assert exc.frame.error_code in ("NotImplemented", "NotSupported"), (
+                f"GetChargingProfiles on a station without Smart Charging: expected a report or "
+                f"CALLERROR NotImplemented, the station answered {exc.frame.error_code}")
+        else:
+            assert body["id"] not in got.ids, (
+                f"the chargingProfile {body['id']} of the remote start was kept for transaction "
+                f"{tx_id(started)}, though the station does not support Smart Charging and must "
+                f"ignore it (F01.FR.12); GetChargingProfiles reports {sorted(got.ids)}")
+        await end_by_unplug(station, operator, bench, tx_id(started), evse, connector)
+    finally:
+        with contextlib.suppress(Exception):
+            await operator.unplug(evse, connector)

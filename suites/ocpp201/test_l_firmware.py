@@ -12,6 +12,7 @@ charger needs its vendor's images, signed by its manufacturer's code-signing key
 from __future__ import annotations
 
 import base64
+import contextlib
 import random
 import time
 import uuid
@@ -22,11 +23,13 @@ import pytest
 
 from harness.bench import Bench
 from harness.csms.files import FileServer
-from harness.csms.session import Message, StationSession
+from harness.csms.session import ExpectTimeout, Message, StationSession
 from harness.emulator.firmware import build_image
 from harness.evidence.steps import step
 from harness.pki import Issued, TestPki
-from suites.ocpp201.provisioning import reboot_within
+from suites.ocpp201.provisioning import connectors, reboot_within, wait_statuses
+from suites.ocpp201.support import first_connector, id_token, start_charging, tx_id
+from suites.ocpp201.transactions import applied, try_set
 
 INSTALL_FAILED = ("InstallVerificationFailed", "InstallationFailed")
 TERMINAL = ("Installed", "DownloadFailed", "InvalidSignature", *INSTALL_FAILED,
@@ -339,3 +342,292 @@ async def test_secure_firmware_update_missing_signature(station, bench, file_ser
         f"InvalidCertificate, the station answered {reply['status']}")
     await station.expect_none("FirmwareStatusNotification", {"requestId": rid},
                               within=bench.csms.quiet_period)
+
+
+# ---- An update in progress: TriggerMessage (F06) and a second UpdateFirmware (C-60) ---------
+# TC_F_19_CS, TC_L_10_CS, TC_L_11_CS. A download from a location the file server answers 404,
+# with one retry after HELD seconds, keeps the station in Downloading for that long.
+HELD = 2
+
+
+async def downloading(station: StationSession, bench: Bench, file_server: FileServer,
+                      pki: TestPki, case: str) -> int:
+    """Start an update that stays in Downloading for HELD s; return its requestId."""
+    await install_manufacturer_root(station, pki)
+    rid = request_id()
+    image = build_image(new_version(case, rid))
+    location = file_server.url(f"/firmware/missing-{uuid.uuid4().hex[:12]}.bin")
+    await accepted_update(station, rid, firmware(location, pki.firmware_signer, image=image),
+                          retries=1, retryInterval=HELD)
+    await station.expect("FirmwareStatusNotification", {"status": "Downloading",
+                                                        "requestId": rid},
+                         within=bench.csms.message_timeout)
+    return rid
+
+
+async def ended(station: StationSession, bench: Bench, rid: int,
+                statuses: tuple[str, ...] = TERMINAL) -> None:
+    """Wait (without failing) for update ``rid`` to end, after a case failed during it, so
+    the next case does not start with an update (or its reboot) in progress."""
+    with contextlib.suppress(AssertionError, ExpectTimeout):
+        await station.expect("FirmwareStatusNotification", lambda p: p.get("requestId") == rid
+                             and p.get("status") in statuses,
+                             within=HELD + 3 * bench.csms.message_timeout + reboot_within(bench))
+
+
+@pytest.mark.octt("TC_F_19_CS")
+async def test_trigger_firmware_status_downloading(station, bench, file_server, firmware_pki):
+    """Trigger message - FirmwareStatusNotification - Downloading.
+
+    While a firmware download is in progress, TriggerMessage(FirmwareStatusNotification) is
+    Accepted (F06.FR.04) and the station reports Downloading with the update's requestId
+    (F06.FR.05, F06.FR.10, L01.FR.26). The download then fails (404), ending the update.
+    """
+    rid = await downloading(station, bench, file_server, firmware_pki, "F19")
+    reply = await station.call("TriggerMessage",
+                               {"requestedMessage": "FirmwareStatusNotification"})
+    assert reply["status"] == "Accepted", (
+        f"TriggerMessage(FirmwareStatusNotification) during a download: expected Accepted "
+        f"(F06.FR.04), the station answered {reply.payload}")
+    note = await station.expect("FirmwareStatusNotification", within=bench.csms.message_timeout)
+    got = {"status": note.get("status"), "requestId": note.get("requestId")}
+    assert got == {"status": "Downloading", "requestId": rid}, (
+        f"triggered FirmwareStatusNotification while firmware update {rid} is downloading: "
+        f"expected status Downloading with requestId {rid} (L01.FR.26), the station sent {got}")
+    await statuses_until(station, rid, TERMINAL, within=HELD + 3 * bench.csms.message_timeout)
+
+
+@pytest.mark.octt("TC_L_10_CS")
+@pytest.mark.requires("FirmwareUpdateCancel")  # C-60
+async def test_secure_firmware_update_accepted_canceled(station, bench, file_server,
+                                                        firmware_pki):
+    """Secure Firmware Update - AcceptedCanceled.
+
+    A second UpdateFirmware while the first is still downloading: AcceptedCanceled (the first
+    update is canceled, L01.FR.24). The first reports nothing more; the second runs to the
+    end with its own requestId: Downloading ... InstallRebooting, the reboot, Installed
+    (L01.FR.01, L01.FR.10, L01.FR.20).
+    """
+    first = await downloading(station, bench, file_server, firmware_pki, "L10a")
+    rid = request_id()
+    version = new_version("L10", rid)
+    image = build_image(version)
+    fw = firmware(serve(file_server, image), firmware_pki.firmware_signer, image=image)
+    reply = await update_firmware(station, rid, fw)
+    if reply["status"] != "AcceptedCanceled":
+        await ended(station, bench, first)  # the next case starts without an update running
+    assert reply["status"] == "AcceptedCanceled", (
+        f"UpdateFirmware {rid} while update {first} is downloading: expected AcceptedCanceled "
+        f"(L01.FR.24: the ongoing update is canceled), the station answered {reply['status']}")
+    # statuses_until fails on any notification of the canceled update (requestId {first}).
+    await installs(station, bench, rid, version, [
+        "Downloading", "Downloaded", "SignatureVerified", "Installing", "InstallRebooting"])
+
+
+@pytest.mark.octt("TC_L_11_CS")
+@pytest.mark.requires("NoFirmwareUpdateCancel")  # NOT C-60
+async def test_secure_firmware_update_unable_to_cancel(station, bench, file_server,
+                                                       firmware_pki):
+    """Secure Firmware Update - Unable to cancel.
+
+    A station that cannot cancel an update in progress answers a second UpdateFirmware with
+    Rejected (L01.FR.27); the second update never starts, the first goes on with its own
+    requestId (here to DownloadFailed: its location answers 404) (L01.FR.10, L01.FR.20).
+    """
+    first = await downloading(station, bench, file_server, firmware_pki, "L11a")
+    rid = request_id()
+    image = build_image(new_version("L11", rid))
+    fw = firmware(serve(file_server, image), firmware_pki.firmware_signer, image=image)
+    reply = await update_firmware(station, rid, fw)
+    assert reply["status"] == "Rejected", (
+        f"UpdateFirmware {rid} while update {first} is downloading, on a station that cannot "
+        f"cancel it: expected Rejected (L01.FR.27), the station answered {reply['status']}")
+    notes = await statuses_until(station, first, TERMINAL,
+                                 within=HELD + 3 * bench.csms.message_timeout)
+    assert notes[-1]["status"] == "DownloadFailed", (
+        f"firmware update {first} (location answers 404) must go on after the refused second "
+        f"request and end DownloadFailed; the station reported "
+        f"{[n['status'] for n in notes]}")
+
+
+# ---- Firmware update with an ongoing transaction (L01.FR.06 / L01.FR.07) --------------------
+# TC_L_12..16_CS. Which case applies depends on three station features: can it install while
+# charging (C-43), can it download while charging (AQ-7), and does it have
+# ChargingStation.AllowNewSessionsPendingFirmwareUpdate (C-20).
+ALLOW_NEW = ("ChargingStation", "AllowNewSessionsPendingFirmwareUpdate")
+SETTLED = ("Installed", "DownloadFailed", "InvalidSignature", *INSTALL_FAILED)  # no reboot left
+
+
+async def _update_during_transaction(station: StationSession, operator: Any, bench: Bench,
+                                     file_server: FileServer, pki: TestPki, case: str, *,
+                                     allow_new: bool, downloads: bool) -> None:
+    """During a transaction on the first EVSE: UpdateFirmware Accepted; the download runs
+    (``downloads``, AQ-7) or waits; installation waits for the end of the transaction
+    (L01.FR.06); meanwhile the other EVSEs are Unavailable (L01.FR.07) unless ``allow_new``
+    (AllowNewSessionsPendingFirmwareUpdate true); after the driver ends the transaction the
+    update runs to Installed with the request's requestId (L01.FR.01, L01.FR.10, L01.FR.20)."""
+    status = await try_set(station, *ALLOW_NEW, "true" if allow_new else "false")
+    if allow_new:
+        assert applied(status), (
+            f"SetVariables {'.'.join(ALLOW_NEW)}=true on a station that claims it (C-20): "
+            f"expected Accepted, the station answered {status}")
+    evse, connector = first_connector(bench)
+    others = [k for k in connectors(bench) if k[0] != evse]
+    started = await start_charging(station, operator, bench)
+    await install_manufacturer_root(station, pki)
+    rid = request_id()
+    version = new_version(case, rid)
+    image = build_image(version)
+    try:
+        mark = station.journal.mark()
+        await accepted_update(station, rid, firmware(serve(file_server, image),
+                                                     pki.firmware_signer, image=image))
+        quiet = bench.csms.quiet_period
+        if downloads:
+            notes = await statuses_until(station, rid, ("SignatureVerified", *TERMINAL),
+                                         within=3 * bench.csms.message_timeout)
+            assert_sequence(notes, ["Downloading", "Downloaded", "SignatureVerified"],
+                            f"firmware update {rid} during a transaction (download allowed)")
+            waiting = "Installing"
+        else:
+            waiting = "Downloading"
+        await station.expect_none("FirmwareStatusNotification", {"status": waiting}, within=quiet,
+                                  since=mark)
+        if allow_new:
+            await station.expect_none("StatusNotification", {"connectorStatus": "Unavailable"},
+                                      within=quiet, since=mark)
+        else:
+            got = await wait_statuses(station, others, mark, bench.csms.message_timeout,
+                                      "while the firmware update waits for the transaction")
+            wrong = {k: s for k, s in got.items() if s != "Unavailable"}
+            assert not wrong, (
+                f"while firmware update {rid} waits for the transaction to end, the EVSEs not "
+                f"in use must be Unavailable (L01.FR.07, AllowNewSessionsPendingFirmwareUpdate "
+                f"false); the station reported {wrong}")
+        token = id_token(bench)
+        await operator.present_id_token(token["idToken"], token["type"], evse)
+        await operator.unplug(evse, connector)
+        stopped = await station.expect("TransactionEvent", {
+            "eventType": "Ended", "transactionInfo.transactionId": tx_id(started)})
+        rest = ["Installing", "InstallRebooting"]
+        if not downloads:
+            rest = ["Downloading", "Downloaded", "SignatureVerified", *rest]
+        notes = await installs(station, bench, rid, version, rest)
+        assert notes[0].seq > stopped.seq, (
+            f"firmware update {rid}: {notes[0]['status']} came before the transaction ended "
+            "(L01.FR.06)")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await operator.unplug(evse, connector)
+        await ended(station, bench, rid, SETTLED)
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await operator.unplug(evse, connector)
+        if allow_new and station.is_connected:
+            with contextlib.suppress(Exception):
+                await try_set(station, *ALLOW_NEW, "false")
+
+
+def _several_evses(bench: Bench) -> None:
+    if len(bench.station.evses) < 2:
+        pytest.skip("needs a station with more than one EVSE (OCTT HFS-8 > 1)")
+
+
+@pytest.mark.octt("TC_L_12_CS")
+@pytest.mark.requires("AllowNewSessionsPendingFirmwareUpdate",  # C-20
+                      "NoFirmwareInstallDuringTransaction",     # NOT C-43
+                      "NoFirmwareDownloadDuringTransaction")    # NOT AQ-7
+async def test_update_waits_for_transaction_no_download_new_sessions(
+        station, operator, bench, file_server, firmware_pki):
+    """Secure Firmware Update - Unable to download/install firmware with ongoing transaction -
+    AllowNewSessionsPendingFirmwareUpdate is true: nothing is downloaded until the transaction
+    ends (L01.FR.06); the other EVSEs stay available for new sessions (L01.FR.07)."""
+    _several_evses(bench)
+    await _update_during_transaction(station, operator, bench, file_server, firmware_pki, "L12",
+                                     allow_new=True, downloads=False)
+
+
+@pytest.mark.octt("TC_L_13_CS")
+@pytest.mark.requires("NoFirmwareInstallDuringTransaction",     # NOT C-43
+                      "NoFirmwareDownloadDuringTransaction")    # NOT AQ-7
+async def test_update_waits_for_transaction_no_download(station, operator, bench, file_server,
+                                                        firmware_pki):
+    """Secure Firmware Update - Unable to download/install firmware with ongoing transaction -
+    AllowNewSessionsPendingFirmwareUpdate is false: nothing is downloaded until the
+    transaction ends (L01.FR.06); the EVSEs not in use are Unavailable meanwhile (L01.FR.07)."""
+    await _update_during_transaction(station, operator, bench, file_server, firmware_pki, "L13",
+                                     allow_new=False, downloads=False)
+
+
+@pytest.mark.octt("TC_L_14_CS")
+@pytest.mark.requires("AllowNewSessionsPendingFirmwareUpdate",  # C-20
+                      "NoFirmwareInstallDuringTransaction",     # NOT C-43
+                      "FirmwareDownloadDuringTransaction")      # AQ-7
+async def test_update_installs_after_transaction_new_sessions(
+        station, operator, bench, file_server, firmware_pki):
+    """Secure Firmware Update - Unable to install and activate firmware with ongoing
+    transaction - AllowNewSessionsPendingFirmwareUpdate is true: downloaded and verified at
+    once, installed only after the transaction (L01.FR.06); the other EVSEs stay available
+    (L01.FR.07)."""
+    _several_evses(bench)
+    await _update_during_transaction(station, operator, bench, file_server, firmware_pki, "L14",
+                                     allow_new=True, downloads=True)
+
+
+@pytest.mark.octt("TC_L_15_CS")
+@pytest.mark.requires("NoFirmwareInstallDuringTransaction",     # NOT C-43
+                      "FirmwareDownloadDuringTransaction")      # AQ-7
+async def test_update_installs_after_transaction(station, operator, bench, file_server,
+                                                 firmware_pki):
+    """Secure Firmware Update - Unable to install and activate firmware with ongoing
+    transaction - AllowNewSessionsPendingFirmwareUpdate is false: downloaded and verified at
+    once, installed only after the transaction (L01.FR.06); the EVSEs not in use are
+    Unavailable meanwhile (L01.FR.07)."""
+    await _update_during_transaction(station, operator, bench, file_server, firmware_pki, "L15",
+                                     allow_new=False, downloads=True)
+
+
+@pytest.mark.octt("TC_L_16_CS")
+@pytest.mark.requires("FirmwareInstallDuringTransaction")       # C-43
+async def test_update_during_transaction(station, operator, bench, file_server, firmware_pki):
+    """Secure Firmware Update - Able to update firmware with ongoing transaction.
+
+    A station that can install while charging: during a transaction, UpdateFirmware is
+    Accepted and the whole update runs without waiting for the transaction to end:
+    Downloading ... InstallRebooting, the reboot with the new version, Installed (L01.FR.01,
+    L01.FR.06, L01.FR.10, L01.FR.20).
+    """
+    evse, connector = first_connector(bench)
+    started = await start_charging(station, operator, bench)
+    await install_manufacturer_root(station, firmware_pki)
+    rid = request_id()
+    version = new_version("L16", rid)
+    image = build_image(version)
+    try:
+        await accepted_update(station, rid, firmware(serve(file_server, image),
+                                                     firmware_pki.firmware_signer, image=image))
+        notes = await statuses_until(station, rid, TERMINAL, within=3 * bench.csms.message_timeout)
+        assert_sequence(notes, ["Downloading", "Downloaded", "SignatureVerified", "Installing",
+                                "InstallRebooting"],
+                        f"firmware update {rid} during transaction {tx_id(started)}")
+        early = [e for e in station.received(started.seq) if e.action == "TransactionEvent"
+                 and (e.payload or {}).get("eventType") == "Ended" and e.seq < notes[3].seq]
+        assert not early, (
+            f"firmware update {rid}: the transaction had to be ended before Installing, though "
+            "the station claims it installs during a transaction (C-43)")
+        await operator.unplug(evse, connector)
+        boot = await station.expect("BootNotification", within=reboot_within(bench))
+        assert boot["chargingStation"].get("firmwareVersion") == version, (
+            f"BootNotification after installing firmware {version!r} reports "
+            f"{boot['chargingStation'].get('firmwareVersion')!r}")
+        installed = await statuses_until(station, rid, TERMINAL, within=reboot_within(bench))
+        assert_sequence(installed, ["Installed"], f"firmware update {rid} after the reboot")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await operator.unplug(evse, connector)
+        await ended(station, bench, rid, SETTLED)
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await operator.unplug(evse, connector)

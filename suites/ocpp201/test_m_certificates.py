@@ -328,3 +328,36 @@ async def test_delete_certificate_not_found(station: StationSession):
         f"DeleteCertificate for a certificate that was never installed (serial "
         f"{hash_data(stranger)['serialNumber']}): expected NotFound (M04.FR.04), the station "
         f"answered {reply['status']}")
+
+
+# ==== Conditional case: AdditionalRootCertificateCheck (M05.FR.10, M05.FR.11) ===================
+@pytest.mark.octt("TC_M_09_CS")
+@pytest.mark.requires("AdditionalRootCertificateCheck")  # AS-2
+async def test_install_csms_root_additional_check_rejected(station: StationSession,
+                                                           ca_store: CaStore, pki: TestPki):
+    """Install CA certificate - AdditionalRootCertificateCheck - Rejected.
+
+    With AdditionalRootCertificateCheck true and the run's CSMS root installed, a new
+    CSMSRootCertificate must be signed by the root it replaces (M05.FR.10); a valid root that
+    the installed one did not sign is Rejected (M05.FR.11) and not listed afterwards.
+    """
+    check = (await station.call("GetVariables", {"getVariableData": [{
+        "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "AdditionalRootCertificateCheck"}}]}))["getVariableResult"][0]
+    assert check.get("attributeValue") == "true", (
+        "the bench claims AdditionalRootCertificateCheck (AS-2): "
+        f"SecurityCtrlr.AdditionalRootCertificateCheck must read true, the station answered {check}")
+    reply = await station.call("InstallCertificate", {"certificateType": CSMS_ROOT,
+                                                      "certificate": pki.csms_root.pem})
+    if reply["status"] != "Accepted":
+        pytest.skip(f"the station does not take the run's CSMS root ({reply['status']}): it holds "
+                    "another one, so the case's precondition (the current root known) is not met")
+    unrelated = issue("Harness Unrelated CSMS Root", ca=True, days=30)
+    status = await ca_store.install(CSMS_ROOT, unrelated)
+    assert status == "Rejected", (
+        "AdditionalRootCertificateCheck is true: a new CSMS root not signed by the installed one "
+        f"must be Rejected (M05.FR.10, M05.FR.11); the station answered {status}")
+    listed = chain_of(await get_ids(station, [CSMS_ROOT]))
+    assert not [e for e in listed if same_certificate(e["certificateHashData"], hash_data(unrelated))], (
+        "the rejected CSMS root is listed by GetInstalledCertificateIds: Rejected means it was "
+        "not installed")

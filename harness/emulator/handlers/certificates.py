@@ -41,6 +41,15 @@ async def install_certificate(st: EmulatedStation, p: dict[str, Any]) -> Result:
         return _install_rejected("InvalidCertificate", problem)
     store = st.installed_certificates.setdefault(kind, [])
     pem = p["certificate"].strip() + "\n"
+    # M05.FR.10 / M05.FR.11: with AdditionalRootCertificateCheck a new CSMS root must be
+    # signed by the root it replaces.
+    if kind == "CSMSRootCertificate" and store and pem not in store \
+            and st.dm.get_bool("SecurityCtrlr", "AdditionalRootCertificateCheck") \
+            and not _signed_by_any(p["certificate"], store):
+        st.security_log.append(f"{now()} InstallCertificate {kind} rejected: not signed by "
+                               "the installed CSMS root (AdditionalRootCertificateCheck)")
+        return _install_rejected("InvalidCertificate", "AdditionalRootCertificateCheck: the "
+                                 "new CSMS root is not signed by the installed one")
     if pem not in store:
         store.append(pem)
     st.security_log.append(f"{now()} InstallCertificate {kind} installed")
@@ -74,6 +83,18 @@ def _ca_certificate_problem(pem: str) -> str | None:
         except (ValueError, TypeError, InvalidSignature):
             return "the self-signature does not verify"
     return None
+
+
+def _signed_by_any(pem: str, issuers: list[str]) -> bool:
+    """Whether the certificate ``pem`` verifies under the key of one of ``issuers``."""
+    cert = load_pem(pem)
+    for issuer_pem in issuers:
+        try:
+            cert.verify_directly_issued_by(load_pem(issuer_pem))
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def _count_certificates(st: EmulatedStation) -> None:
@@ -239,7 +260,8 @@ async def request_signing(st: EmulatedStation, kind: str = STATION_CERTIFICATE) 
     for attempt in range(st.dm.get_int("SecurityCtrlr", "CertSigningRepeatTimes") + 1):
         if attempt:
             await asyncio.sleep(wait)
-            wait *= 2
+            if "cert_signing_no_backoff" not in st.quirks:
+                wait *= 2
             if getattr(st, "csr_round", 0) != this_round:  # answered, or a newer request
                 return
         reply = await st.send("SignCertificate", payload).future

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,8 @@ def trigger_payload(st: EmulatedStation) -> dict[str, Any]:
     """LogStatusNotification for TriggerMessage: Uploading with the requestId while an upload
     runs, Idle when none does."""
     request_id = getattr(st, "log_upload_request", None)
+    if "trigger_log_status_idle_while_uploading" in st.quirks:
+        request_id = None  # the defect: answers from the idle state machine
     return {"status": "Idle"} if request_id is None else {"status": "Uploading",
                                                            "requestId": request_id}
 
@@ -51,7 +54,17 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
     retries = int(p.get("retries", 0) or 0)
     retry_interval = float(p.get("retryInterval", 0) or 0)
 
+    # N01.FR.12 (OCTT C-57): a new request cancels the upload in progress: AcceptedCanceled.
+    running = getattr(st, "log_upload_task", None)
+    busy = running is not None and not running.done()
+    cancel = busy and "log_second_request_not_canceled" not in st.quirks
+
     async def upload() -> None:
+        if cancel:
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await running
+        st.log_upload_task = asyncio.current_task()  # type: ignore[attr-defined]
         st.send("LogStatusNotification", {"status": "Uploading", "requestId": request_id})
         if "log_upload_never_finishes" in st.quirks:
             return
@@ -75,7 +88,7 @@ async def get_log(st: EmulatedStation, p: dict[str, Any]) -> Result:
         st.send("LogStatusNotification",
                 {"status": "Uploaded" if ok else "UploadFailure", "requestId": request_id})
 
-    return {"status": "Accepted", "filename": filename}, upload
+    return {"status": "AcceptedCanceled" if cancel else "Accepted", "filename": filename}, upload
 
 
 @handles("CustomerInformation")
@@ -87,11 +100,12 @@ async def customer_information(st: EmulatedStation, p: dict[str, Any]) -> Result
     async def notify() -> None:
         if "customer_information_no_notify" in st.quirks:
             return
-        key = token.get("idToken") if token else None
+        key = token.get("idToken") if token else st.customer_of_certificate(
+            p.get("customerCertificate"))  # N10.FR.09
         data = "No customer data found"
-        if key and key in st.auth_cache:
+        if key and key in st.auth_cache and "customer_information_without_data" not in st.quirks:
             data = f"idToken {key}: {st.auth_cache[key].get('status')}"
-            if p.get("clear"):
+            if p.get("clear") and "customer_clear_keeps_data" not in st.quirks:
                 del st.auth_cache[key]
         elif p.get("clear"):
             data = "No customer data to clear"

@@ -92,6 +92,8 @@ def _set_one(st: EmulatedStation, var: Variable, attr: str, value: str) -> str:
 @handles("GetBaseReport")
 async def get_base_report(st: EmulatedStation, p: dict[str, Any]) -> Result:
     base = p["reportBase"]
+    if base == "SummaryInventory" and not st.config.options.get("summary_inventory", True):
+        return {"status": "NotSupported"}  # a station without OCTT C-56 (B07.FR.02)
     if base == "ConfigurationInventory":
         variables = [v for v in st.dm if v.mutability != "ReadOnly"]
     elif base == "FullInventory":
@@ -128,12 +130,13 @@ def _report_entry(v: Variable) -> dict[str, Any]:
 
 @handles("Reset")
 async def reset(st: EmulatedStation, p: dict[str, Any]) -> Result:
-    """B11 / B12. This station cannot reset a single EVSE (feature C-13 not claimed): Rejected
-    (B11.FR.09, B12.FR.09). OnIdle while not idle (a transaction, or a cable still plugged in):
+    """B11 / B12. OnIdle while not idle (a transaction, or a cable still plugged in):
     Scheduled, performed once idle (B12.FR.01, B12.FR.03). Immediate: every transaction is
-    ended with ResetCommand / ImmediateReset and delivered before the reboot (B12.FR.04)."""
+    ended with ResetCommand / ImmediateReset and delivered before the reboot (B12.FR.04).
+    With evseId, only that EVSE (OCTT C-13); a station built without EVSE reset (emulator
+    option ``evse_reset: false``) answers Rejected (B11.FR.09, B12.FR.09)."""
     if p.get("evseId") is not None:
-        return {"status": "Rejected"}
+        return st.reset_evse_request(p["evseId"], p["type"])
     busy = [e for e in st.evses.values() if e.tx is not None]
     if p["type"] == "OnIdle" and not st.is_idle() \
             and "onidle_reset_interrupts_tx" not in st.quirks:
@@ -195,7 +198,8 @@ def _network_profile_problem(data: dict[str, Any]) -> str | None:
 def _tls_problem(st: EmulatedStation, security_profile: int) -> str | None:
     """A05.FR.02 / A05.FR.03: no TLS profile without a CSMS root to check the server with,
     no profile 3 without a charging station certificate."""
-    if security_profile >= 2 and not st.installed_certificates.get("CSMSRootCertificate"):
+    if security_profile >= 2 and not st.installed_certificates.get("CSMSRootCertificate") \
+            and "tls_upgrade_without_root" not in st.quirks:
         return f"security profile {security_profile}: no CSMSRootCertificate installed"
     if security_profile == 3 and not (st.config.client_cert_pem and st.config.client_key_pem):
         return "security profile 3: no ChargingStationCertificate installed"

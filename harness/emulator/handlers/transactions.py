@@ -22,5 +22,9 @@ async def get_transaction_status(st: EmulatedStation, p: dict[str, Any]) -> Resu
 
 @handles("ClearCache")
 async def clear_cache(st: EmulatedStation, p: dict[str, Any]) -> Result:
-    st.auth_cache.clear()
+    if (st.config.ocpp_version != "1.6" and not st.dm.get_bool("AuthCacheCtrlr", "Enabled")
+            and "clear_cache_accepted_when_disabled" not in st.quirks):
+        return {"status": "Rejected"}  # C11.FR.04: no cache to clear
+    if "clear_cache_ignored_201" not in st.quirks:
+        st.auth_cache.clear()  # C11.FR.03
     return {"status": "Accepted"}
