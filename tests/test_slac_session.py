@@ -49,6 +49,17 @@ def pcap_names(data: bytes) -> list[str]:
     return [p.mmtype_name(p.mmtype(pkt)) for pkt in rdpcap(io.BytesIO(data))]
 
 
+def happy_names(data: bytes) -> list[str]:
+    """The pcap's MMTYPEs with CM_ATTEN_CHAR.IND retransmissions folded into one: the EVSE
+    repeats it when the EV's RSP is later than TT_match_response (a loaded machine), which
+    the standard allows up to C_EV_match_retry times."""
+    names = pcap_names(data)
+    folded = [n for i, n in enumerate(names)
+              if not (n == "CM_ATTEN_CHAR.IND" and i and names[i - 1] == n)]
+    assert len(names) - len(folded) <= T.c_ev_match_retry, f"too many retransmissions: {names}"
+    return folded
+
+
 async def test_full_match_over_veth(bed: VethPair) -> None:
     ev_modem = p.StubModem()
     async with evse(bed, attenuation_db=23.4) as charger:
@@ -64,9 +75,9 @@ async def test_full_match_over_veth(bed: VethPair) -> None:
     assert stamps["slac_parm.req"] < stamps["start_atten_char"] < stamps["atten_char.ind"] < stamps["matched"]
     assert result.elapsed("start_atten_char", "atten_char.ind") < T.seconds("tt_ev_atten_results")
     assert result.mmtypes[-2:] == ["tx CM_SET_KEY.REQ", "rx CM_SET_KEY.CNF"]  # to the own modem only
-    assert pcap_names(bed.pcap()) == HAPPY
-    assert pcap_names(bed.pcap("evse")) == HAPPY
-    assert pcap_names(result.pcap()) == [*HAPPY, "CM_SET_KEY.REQ", "CM_SET_KEY.CNF"]
+    assert happy_names(bed.pcap()) == HAPPY
+    assert happy_names(bed.pcap("evse")) == HAPPY
+    assert happy_names(result.pcap()) == [*HAPPY, "CM_SET_KEY.REQ", "CM_SET_KEY.CNF"]
     assert not charger.ignored and not result.ignored
 
 
