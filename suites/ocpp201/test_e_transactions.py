@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 
 import pytest
 
 from harness.bench import Bench
-from harness.csms.session import ExpectTimeout, StationSession, dig
+from harness.csms.session import ExpectTimeout, Message, StationSession, dig
 from harness.ev.bench import EvBench
 from harness.ev.side import EvSide
 from harness.protocols import ocmf
@@ -923,20 +924,27 @@ async def _ev_charging(station: StationSession, operator, ev: EvBench, bench: Be
     return side, tx_id(started)
 
 
+async def _ended_after(station: StationSession, transaction: str, action: Awaitable[None],
+                       failure: str) -> Message:
+    """The Ended event of ``transaction`` after ``action`` (what the EV does); if none comes,
+    the verdict says ``failure`` (what should have ended it, and the requirement)."""
+    mark = station.journal.mark()
+    await action
+    try:
+        return await station.expect("TransactionEvent", {
+            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
+    except ExpectTimeout as exc:
+        raise AssertionError(f"{failure}; no Ended event came.\n{exc}") from None
+
+
 async def _ev_side_disconnect(station: StationSession, operator, ev: EvBench, bench: Bench) -> None:
     """TxStopPoint EVConnected; during charging the EV is unplugged at its end (pilot to A):
     Ended, triggerReason EVCommunicationLost, stoppedReason EVDisconnected, chargingState Idle."""
     await configure_point(station, "TxStopPoint", "EVConnected")
     side, transaction = await _ev_charging(station, operator, ev, bench)
-    mark = station.journal.mark()
-    await side.disconnect()
-    try:
-        ended = await station.expect("TransactionEvent", {
-            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
-    except ExpectTimeout as exc:
-        raise AssertionError(
-            "TxStopPoint EVConnected: the EV unplugged at its end (pilot state A) must end the "
-            f"transaction (E06.FR.02); no Ended event came.\n{exc}") from None
+    ended = await _ended_after(station, transaction, side.disconnect(),
+                               "TxStopPoint EVConnected: the EV unplugged at its end (pilot "
+                               "state A) must end the transaction (E06.FR.02)")
     check_stop(ended, "EVCommunicationLost", "EVDisconnected",
                "TxStopPoint EVConnected, the EV unplugged at its end", charging_state="Idle")
     check_sequence(station, transaction)
@@ -978,15 +986,9 @@ async def test_stop_option_energy_transfer_suspended_ev(station, operator, ev, b
     """
     await configure_point(station, "TxStopPoint", "EnergyTransfer")
     side, transaction = await _ev_charging(station, operator, ev, bench)
-    mark = station.journal.mark()
-    await side.set_cp_state("B")
-    try:
-        ended = await station.expect("TransactionEvent", {
-            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
-    except ExpectTimeout as exc:
-        raise AssertionError(
-            "TxStopPoint EnergyTransfer: the EV stopped taking energy (pilot state B), so the "
-            f"transaction must end (E06.FR.07); no Ended event came.\n{exc}") from None
+    ended = await _ended_after(station, transaction, side.set_cp_state("B"),
+                               "TxStopPoint EnergyTransfer: the EV stopped taking energy (pilot "
+                               "state B), so the transaction must end (E06.FR.07)")
     check_stop(ended, "ChargingStateChanged", "StoppedByEV",
                "TxStopPoint EnergyTransfer, the EV suspended the energy transfer")
     await side.disconnect()
@@ -1179,15 +1181,9 @@ async def test_ev_side_disconnect_deauthorizes_keeps_lock(station, operator, ev,
                         "does not apply")
     await configure_point(station, "TxStopPoint", "Authorized")
     side, transaction = await _ev_charging(station, operator, ev, bench)
-    mark = station.journal.mark()
-    await side.disconnect()
-    try:
-        ended = await station.expect("TransactionEvent", {
-            "transactionInfo.transactionId": transaction, "eventType": "Ended"}, since=mark)
-    except ExpectTimeout as exc:
-        raise AssertionError(
-            "StopTxOnEVSideDisconnect is true: the EV unplugged at its end must deauthorize and "
-            f"end the transaction (E09.FR.01); no Ended event came.\n{exc}") from None
+    ended = await _ended_after(station, transaction, side.disconnect(),
+                               "StopTxOnEVSideDisconnect is true: the EV unplugged at its end "
+                               "must deauthorize and end the transaction (E09.FR.01)")
     check_stop(ended, "EVCommunicationLost", "EVDisconnected",
                "StopTxOnEVSideDisconnect true, the EV unplugged at its end")
     check_sequence(station, transaction)
